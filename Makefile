@@ -1,0 +1,31 @@
+# A thin index: each target installs what it needs first, so a fresh clone needs no other step.
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run migrate test lint clean
+
+install: $(STAMP)
+
+$(STAMP): user-service/requirements.txt todo-service/requirements.txt faas/requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r user-service/requirements.txt -r todo-service/requirements.txt -r faas/requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+migrate: install
+	scripts/migrate.sh
+
+run: migrate
+	$(BIN)/honcho start
+
+test: install
+	scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .data */.data .pytest_cache .ruff_cache test-artifacts
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
