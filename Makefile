@@ -17,7 +17,7 @@ migrate: install
 	scripts/migrate.sh
 
 run: migrate
-	$(BIN)/honcho start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start
 
 test: install
 	scripts/test.sh

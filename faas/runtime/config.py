@@ -1,0 +1,89 @@
+"""The runtime's settings, read once from the environment, typed, failing by name."""
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+ENTRY_NAME = re.compile(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the runtime cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    metrics_port: int = 9100
+    code_dir: str = "."
+    function_name: str = "todo-faas"
+    handler: str = "index.handler"
+    initializer: str = "index.initializer"  # "" = no initializer
+    pre_stop: str = "index.pre_stop"  # "" = no pre_stop
+    pre_stop_optional: bool = True  # the default pre_stop may be absent; a named one may not
+    initialization_timeout: float = 30.0
+    pre_stop_timeout: float = 5.0
+    timeout: float = 60.0
+    memory_size: int = 512
+    instances: int = 2
+    instance_concurrency: int = 8
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "Config":
+        def read[T](name: str, parse: Callable[[str], T], default: T) -> T:
+            raw = environ.get(name)
+            if raw is None or raw.strip() == "":
+                return default
+            try:
+                return parse(raw.strip())
+            except ValueError as error:
+                raise ConfigError(f"{name}={raw!r}: {error}") from None
+
+        return cls(
+            host=read("HOST", str, cls.host),
+            port=read("PORT", _port, cls.port),
+            metrics_port=read("METRICS_PORT", _port, cls.metrics_port),
+            code_dir=os.path.abspath(read("FC_CODE_DIR", str, os.getcwd())),
+            function_name=read("FC_FUNCTION_NAME", str, cls.function_name),
+            handler=read("FC_HANDLER", _entry, cls.handler),
+            # Unlike the others, an empty initializer or pre_stop is a choice: "none".
+            initializer=_entry(environ.get("FC_INITIALIZER", cls.initializer).strip(), "FC_INITIALIZER"),
+            pre_stop=_entry(environ.get("FC_PRE_STOP", cls.pre_stop).strip(), "FC_PRE_STOP"),
+            pre_stop_optional="FC_PRE_STOP" not in environ,
+            initialization_timeout=read("FC_INITIALIZATION_TIMEOUT", _seconds, 30.0),
+            pre_stop_timeout=read("FC_PRE_STOP_TIMEOUT", _seconds, 5.0),
+            timeout=read("FC_TIMEOUT", _seconds, 60.0),
+            memory_size=read("FC_MEMORY_SIZE", _positive_int, cls.memory_size),
+            instances=read("FC_INSTANCES", _positive_int, cls.instances),
+            instance_concurrency=read("FC_INSTANCE_CONCURRENCY", _positive_int, 8),
+        )
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("not a TCP port (1..65535)")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < float("inf"):
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
+def _entry(raw: str, name: str = "") -> str:
+    if raw and not ENTRY_NAME.match(raw):
+        message = "must be 'module.attribute', like 'index.handler'"
+        raise ConfigError(f"{name}={raw!r}: {message}") if name else ValueError(message)
+    return raw

@@ -1,0 +1,69 @@
+"""Throwaway databases: an SQLite file, or a fresh PostgreSQL database dropped afterwards."""
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _admin_connection():
+    import psycopg2
+
+    try:
+        connection = psycopg2.connect(ADMIN_URL, connect_timeout=3)
+    except psycopg2.OperationalError as error:
+        reason = f"PostgreSQL not reachable at {ADMIN_URL}: {error}".strip()
+        if os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail(f"REQUIRE_POSTGRES is set but {reason}")
+        pytest.skip(f"SKIPPING POSTGRESQL TESTS: {reason} (set REQUIRE_POSTGRES=1 to fail instead)")
+    connection.autocommit = True
+    return connection
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database; its SQLAlchemy URL."""
+    name = f"test_{secrets.token_hex(6)}"
+    admin = _admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield (
+            ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://")
+            + f"/{name}"
+        )
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@contextmanager
+def database(kind: str, tmp_dir: Path) -> Iterator[str]:
+    """A throwaway database of `kind` ("sqlite" or "postgresql")."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_dir / 'db.sqlite3'}"
+    else:
+        with postgres_database() as url:
+            yield url
+
+
+def alembic(service_dir: str, database_url: str, *args: str) -> None:
+    """Run the service's real `alembic` command (as `make run` and compose do) on database_url."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=ROOT / service_dir,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )

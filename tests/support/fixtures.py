@@ -1,0 +1,25 @@
+"""Fixtures shared by every test suite: real keys, a real JWKS over HTTP, throwaway databases."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from support.tokens import JwksServer, SigningKey
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> SigningKey:
+    return SigningKey()
+
+
+@pytest.fixture(scope="session")
+def jwks(signing_key: SigningKey) -> Iterator[JwksServer]:
+    server = JwksServer([signing_key])
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    """Every test that needs a database runs on both backends; each suite makes its own database."""
+    return request.param

@@ -1,0 +1,87 @@
+"""Real Ed25519 test keys, a JWKS served over real HTTP, and tokens signed with PyJWT."""
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+ISSUER = "todo-faas"
+
+
+@dataclass
+class SigningKey:
+    private_key: Ed25519PrivateKey = field(default_factory=Ed25519PrivateKey.generate)
+    kid: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    @property
+    def public_jwk(self) -> dict[str, Any]:
+        jwk = json.loads(OKPAlgorithm.to_jwk(self.private_key.public_key()))
+        return {**jwk, "kid": self.kid, "use": "sig", "alg": "EdDSA"}
+
+    def sign(self, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
+        return jwt.encode(
+            claims,
+            self.private_key,
+            algorithm="EdDSA",
+            headers={"kid": self.kid, **(headers or {})},
+        )
+
+
+def user_claims(sub: str, audience: str, **overrides: Any) -> dict[str, Any]:
+    """Claims of a valid user token as faas issues them; overrides replace or (with None) drop."""
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "sub": sub,
+        "aud": audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+        "jti": secrets.token_urlsafe(16),
+        "sid": secrets.token_urlsafe(16),
+        "username": f"user{sub}",
+    }
+    claims.update(overrides)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def service_claims(scope: str, audience: str, **overrides: Any) -> dict[str, Any]:
+    """Claims of a service token faas mints for calls that have no user yet."""
+    return user_claims("todo-faas", audience, sid=None, username=None, scope=scope, **overrides)
+
+
+class JwksServer:
+    """Serves {"keys": [...]} at /jwks.json on 127.0.0.1; counts fetches."""
+
+    def __init__(self, keys: list[SigningKey]):
+        self.keys = keys
+        self.fetches = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.fetches += 1
+                body = json.dumps({"keys": [key.public_jwk for key in server.keys]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_port}/jwks.json"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

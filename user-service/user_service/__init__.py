@@ -1,0 +1,23 @@
+"""user-service: accounts, credentials and sessions, behind JWTs issued by faas."""
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from . import auth, db, errors, health, logs, routes
+from .config import SERVICE_NAME, Config
+
+
+def create_app(config: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from `config` (names as the environment's), or from the environment."""
+    settings = Config.from_env(os.environ if config is None else config)
+    app = Flask(__name__)
+    app.config["SETTINGS"] = settings
+    logs.init_app(app)
+    errors.init_app(app)
+    db.init_app(app, settings.database_url)
+    auth.init_app(app, settings.jwks_url, settings.jwt_issuer, SERVICE_NAME)
+    health.init_app(app)
+    app.register_blueprint(routes.bp)
+    return app
