@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.stack import stack  # noqa: F401  (the whole system, for system and browser tests)
 from support.tokens import JwksServer, SigningKey
 
 

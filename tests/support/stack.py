@@ -1,0 +1,117 @@
+"""The whole system as `make run` starts it: migrations, then the Procfile's three gunicorns.
+
+Each process runs its own Procfile line (only the port is swapped for a free one), with the
+environment `make run` would hand it, on throwaway databases. Use the `stack` fixture (SQLite)
+or `start_stack(tmp_dir, backend)` to get one on PostgreSQL or with settings of your own.
+"""
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+
+from support.databases import database
+from support.processes import ServiceProcess, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = ROOT / ".venv" / "bin"
+PROCFILE_NAMES = {"users": "user-service", "todos": "todo-service", "faas": "faas"}
+
+
+def procfile_commands() -> dict[str, str]:
+    """The Procfile's commands by process name."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+class Stack:
+    """Three real processes on free loopback ports; start, stop or kill each by its Procfile name."""
+
+    def __init__(self, tmp_dir: Path, env: Mapping[str, str | None]):
+        self.ports = {name: free_port() for name in PROCFILE_NAMES}
+        self.user_service_url = f"http://127.0.0.1:{self.ports['users']}"
+        self.todo_service_url = f"http://127.0.0.1:{self.ports['todos']}"
+        self.faas_url = f"http://127.0.0.1:{self.ports['faas']}"
+        self.metrics_url = f"http://127.0.0.1:{free_port()}/metrics"
+        self.tmp_dir = tmp_dir
+        self.env = {
+            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+            "JWKS_URL": f"{self.faas_url}/.well-known/jwks.json",
+            "USER_SERVICE_URL": self.user_service_url,
+            "TODO_SERVICE_URL": self.todo_service_url,
+            "JWT_PRIVATE_KEY_FILE": str(tmp_dir / "jwt-private-key.pem"),
+            "METRICS_PORT": self.metrics_url.split(":")[2].split("/")[0],
+            "FC_INSTANCES": "2",
+            "WEB_CONCURRENCY": "2",
+            "PROMETHEUS_MULTIPROC_DIR": None,  # each gunicorn makes its own
+            **env,
+        }
+        self.processes: dict[str, ServiceProcess] = {}
+
+    def migrate(self) -> None:
+        """scripts/migrate.sh, exactly as `make run` runs it."""
+        subprocess.run(
+            [str(ROOT / "scripts" / "migrate.sh")],
+            env={k: v for k, v in {**os.environ, **self.env}.items() if v is not None},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self, *names: str) -> None:
+        """Start the named processes (all three by default) without waiting for them."""
+        commands = procfile_commands()
+        for name in names or PROCFILE_NAMES:
+            command = re.sub(r"\bPORT=\d+", f"PORT={self.ports[name]}", commands[name])
+            log_path = self.tmp_dir / f"{name}.log"
+            self.processes[name] = ServiceProcess(
+                ["sh", "-c", command], cwd=ROOT, env=self.env, log_path=log_path
+            ).start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def wait_ready(self, *names: str, timeout: float = 60) -> None:
+        for name in names or PROCFILE_NAMES:
+            self.processes[name].wait_http(f"{self.url(name)}/readyz", timeout=timeout)
+
+    def stop(self, *names: str) -> None:
+        for name in names or PROCFILE_NAMES:
+            if name in self.processes:
+                self.processes.pop(name).stop()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash would."""
+        self.processes.pop(name).kill()
+
+    def logs(self, name: str) -> str:
+        return (self.tmp_dir / f"{name}.log").read_text(errors="replace")
+
+
+@contextmanager
+def start_stack(
+    tmp_dir: Path, backend: str = "sqlite", env: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
+    """A migrated, running, ready stack on `backend`, stopped and its databases dropped afterwards."""
+    with ExitStack() as cleanup:
+        urls = {
+            name: cleanup.enter_context(database(backend, Path(tmp_dir, name)))
+            for name in ("USERS_DATABASE_URL", "TODOS_DATABASE_URL")
+        }
+        stack = Stack(Path(tmp_dir), {**urls, **(env or {})})
+        stack.migrate()
+        cleanup.callback(stack.stop)
+        stack.start()
+        stack.wait_ready()
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    """The whole system on SQLite, shared by the tests of a session that need only its public API."""
+    with start_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running

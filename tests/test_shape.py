@@ -1,0 +1,45 @@
+"""The three services share one internal shape; the deliberate mirrors stay identical."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = {
+    "user-service": ROOT / "user-service" / "user_service",
+    "todo-service": ROOT / "todo-service" / "todo_service",
+    "faas": ROOT / "faas" / "gateway",
+}
+SHAPE = ["__init__.py", "config.py", "errors.py", "logs.py", "routes.py", "auth.py", "health.py"]
+MIRRORED_EVERYWHERE = ["errors.py", "logs.py"]
+MIRRORED_IN_MICROSERVICES = ["auth.py", "db.py", "health.py"]
+
+
+@pytest.mark.parametrize("service", PACKAGES)
+def test_every_package_has_the_same_module_names(service):
+    missing = [name for name in SHAPE if not (PACKAGES[service] / name).is_file()]
+    assert missing == []
+
+
+@pytest.mark.parametrize("module", MIRRORED_EVERYWHERE)
+def test_mirrored_modules_are_identical_in_every_service(module):
+    copies = {service: (package / module).read_text() for service, package in PACKAGES.items()}
+    assert len(set(copies.values())) == 1, f"{module} differs between {sorted(copies)}"
+
+
+@pytest.mark.parametrize("module", MIRRORED_IN_MICROSERVICES)
+def test_mirrored_modules_are_identical_in_both_microservices(module):
+    users = (PACKAGES["user-service"] / module).read_text()
+    todos = (PACKAGES["todo-service"] / module).read_text()
+    assert users == todos, f"{module} differs between user-service and todo-service"
+
+
+@pytest.mark.parametrize("service", PACKAGES)
+def test_no_service_imports_another_services_package(service):
+    others = {"user_service", "todo_service", "gateway"} - {PACKAGES[service].name}
+    for source in PACKAGES[service].parent.rglob("*.py"):
+        if "tests" in source.parts:
+            continue
+        text = source.read_text()
+        for other in others:
+            assert f"import {other}" not in text and f"from {other}" not in text, source
