@@ -64,13 +64,15 @@ class Stack:
 
     def start(self, *names: str) -> None:
         """Start the named processes (all three by default) without waiting for them."""
-        commands = procfile_commands()
         for name in names or PROCFILE_NAMES:
-            command = re.sub(r"\bPORT=\d+", f"PORT={self.ports[name]}", commands[name])
-            log_path = self.tmp_dir / f"{name}.log"
-            self.processes[name] = ServiceProcess(
-                ["sh", "-c", command], cwd=ROOT, env=self.env, log_path=log_path
-            ).start()
+            self.processes[name] = self.launch(name, self.ports[name], self.tmp_dir / f"{name}.log")
+
+    def launch(self, name: str, port: int, log_path: Path) -> ServiceProcess:
+        """One more process of the Procfile line `name` on `port`, with this stack's environment."""
+        command = re.sub(r"\bPORT=\d+", f"PORT={port}", procfile_commands()[name])
+        return ServiceProcess(
+            ["sh", "-c", command], cwd=ROOT, env=self.env, log_path=log_path
+        ).start()
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"

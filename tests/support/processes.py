@@ -1,0 +1,168 @@
+"""Real processes for tests: start a command, wait for it over HTTP, read its log, stop it.
+
+    port = free_port()
+    with ServiceProcess(["gunicorn", ...], cwd=..., env={"PORT": str(port)}, log_path=...) as app:
+        app.wait_http(f"http://127.0.0.1:{port}/healthz")
+        ...
+
+Each command runs in its own process group, so stopping it also ends the processes it started
+(gunicorn's workers, for one). Every wait is bounded, and a failed wait shows the log's tail.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import requests
+
+LOG_TAIL_CHARS = 4000
+T = TypeVar("T")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(
+    check: Callable[[], T | None], timeout: float, what: str, interval: float = 0.05
+) -> T:
+    """check()'s first result that is not None, polling for at most `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout:g} s")
+        time.sleep(interval)
+
+
+class ServiceProcess:
+    """A command running in its own process group, its stdout and stderr in one log file.
+
+    env adds to the current environment; a None value removes that variable.
+    """
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        cwd: str | os.PathLike,
+        env: Mapping[str, str | None] | None = None,
+        log_path: str | os.PathLike | None = None,
+    ) -> None:
+        self.args = list(args)
+        self.cwd = Path(cwd)
+        merged = {**os.environ, **(env or {})}
+        self.env = {name: value for name, value in merged.items() if value is not None}
+        if log_path is None:
+            handle, log_path = tempfile.mkstemp(prefix="service-", suffix=".log")
+            os.close(handle)
+        self.log_path = Path(log_path)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "ServiceProcess":
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.args,
+                cwd=self.cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: see kill()
+            )
+        return self
+
+    def __enter__(self) -> "ServiceProcess":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def logs(self) -> str:
+        """Everything the process has written to stdout and stderr so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def describe(self) -> str:
+        """The command, its state and its log's tail: for assertion messages."""
+        state = "running" if self.running() else f"exited with {self.process.returncode}"
+        return f"{self.args} {state}; log tail:\n{self.logs()[-LOG_TAIL_CHARS:]}"
+
+    def wait_http(
+        self, url: str, status: int | None = 200, timeout: float = 30.0, **request
+    ) -> requests.Response:
+        """The first answer from GET url with `status` (any status when None), within timeout.
+
+        Fails at once, with the log, if the process exits meanwhile.
+        """
+        last = "no answer"
+
+        def answered() -> requests.Response | None:
+            nonlocal last
+            if not self.running():
+                raise AssertionError(f"process ended while waiting for {url}: {self.describe()}")
+            try:
+                response = requests.get(url, timeout=2, **request)
+            except requests.RequestException as error:
+                last = f"{type(error).__name__}"
+                return None
+            last = f"status {response.status_code}"
+            return response if status is None or response.status_code == status else None
+
+        try:
+            return wait_until(answered, timeout, f"GET {url} answering {status or 'at all'}")
+        except TimeoutError as error:
+            raise AssertionError(f"{error} (last: {last}); {self.describe()}") from None
+
+    def wait_log(self, text: str, timeout: float = 30.0, count: int = 1) -> str:
+        """The log, once `text` appears in it `count` times, within timeout."""
+        try:
+            return wait_until(
+                lambda: self.logs() if self.logs().count(text) >= count else None,
+                timeout,
+                f"{text!r} x{count} in the log",
+            )
+        except TimeoutError as error:
+            raise AssertionError(f"{error}; {self.describe()}") from None
+
+    def wait(self, timeout: float) -> int:
+        """The exit code, once the process has exited within timeout."""
+        return self.process.wait(timeout=timeout)
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM (a graceful stop), then SIGKILL for whatever is left after timeout."""
+        if self.running():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+        return self.process.returncode if self.process is not None else None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, leftovers included, and reap the command."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone already
+        self.process.wait(timeout=10)
