@@ -14,6 +14,7 @@ timeout = 30
 graceful_timeout = 10
 keepalive = 30
 accesslog = None  # the app writes one JSON line per request itself
+control_socket_disable = True  # one fixed path per host would clash between gunicorns
 wsgi_app = "user_service:create_app()"
 
 

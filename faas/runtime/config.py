@@ -4,8 +4,9 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-ENTRY_NAME = re.compile(r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+ENTRY_NAME = re.compile(r"[A-Za-z_][\w.]*\.[A-Za-z_]\w*")
 
 
 class ConfigError(ValueError):
@@ -32,12 +33,13 @@ class Config:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":
-        def read[T](name: str, parse: Callable[[str], T], default: T) -> T:
-            raw = environ.get(name)
-            if raw is None or raw.strip() == "":
-                return default
+        def read(name: str, parse: Callable[[str], Any], default: Any, empty: Any = None) -> Any:
+            raw = environ.get(name, "").strip()
+            if not raw:
+                # An empty FC_INITIALIZER or FC_PRE_STOP is a choice ("none"), not a default.
+                return default if empty is None or name not in environ else empty
             try:
-                return parse(raw.strip())
+                return parse(raw)
             except ValueError as error:
                 raise ConfigError(f"{name}={raw!r}: {error}") from None
 
@@ -48,16 +50,19 @@ class Config:
             code_dir=os.path.abspath(read("FC_CODE_DIR", str, os.getcwd())),
             function_name=read("FC_FUNCTION_NAME", str, cls.function_name),
             handler=read("FC_HANDLER", _entry, cls.handler),
-            # Unlike the others, an empty initializer or pre_stop is a choice: "none".
-            initializer=_entry(environ.get("FC_INITIALIZER", cls.initializer).strip(), "FC_INITIALIZER"),
-            pre_stop=_entry(environ.get("FC_PRE_STOP", cls.pre_stop).strip(), "FC_PRE_STOP"),
+            initializer=read("FC_INITIALIZER", _entry, cls.initializer, empty=""),
+            pre_stop=read("FC_PRE_STOP", _entry, cls.pre_stop, empty=""),
             pre_stop_optional="FC_PRE_STOP" not in environ,
-            initialization_timeout=read("FC_INITIALIZATION_TIMEOUT", _seconds, 30.0),
-            pre_stop_timeout=read("FC_PRE_STOP_TIMEOUT", _seconds, 5.0),
-            timeout=read("FC_TIMEOUT", _seconds, 60.0),
+            initialization_timeout=read(
+                "FC_INITIALIZATION_TIMEOUT", _seconds, cls.initialization_timeout
+            ),
+            pre_stop_timeout=read("FC_PRE_STOP_TIMEOUT", _seconds, cls.pre_stop_timeout),
+            timeout=read("FC_TIMEOUT", _seconds, cls.timeout),
             memory_size=read("FC_MEMORY_SIZE", _positive_int, cls.memory_size),
             instances=read("FC_INSTANCES", _positive_int, cls.instances),
-            instance_concurrency=read("FC_INSTANCE_CONCURRENCY", _positive_int, 8),
+            instance_concurrency=read(
+                "FC_INSTANCE_CONCURRENCY", _positive_int, cls.instance_concurrency
+            ),
         )
 
 
@@ -82,8 +87,7 @@ def _seconds(raw: str) -> float:
     return value
 
 
-def _entry(raw: str, name: str = "") -> str:
-    if raw and not ENTRY_NAME.match(raw):
-        message = "must be 'module.attribute', like 'index.handler'"
-        raise ConfigError(f"{name}={raw!r}: {message}") if name else ValueError(message)
+def _entry(raw: str) -> str:
+    if not ENTRY_NAME.fullmatch(raw):
+        raise ValueError("must be 'module.attribute', like 'index.handler'")
     return raw

@@ -9,6 +9,7 @@ Each command runs in its own process group, so stopping it also ends the process
 (gunicorn's workers, for one). Every wait is bounded, and a failed wait shows the log's tail.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -79,7 +80,7 @@ class ServiceProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: see kill()
+                start_new_session=True,  # its own process group: see stop() and kill()
             )
         return self
 
@@ -133,12 +134,13 @@ class ServiceProcess:
 
     def wait_log(self, text: str, timeout: float = 30.0, count: int = 1) -> str:
         """The log, once `text` appears in it `count` times, within timeout."""
+
+        def found() -> str | None:
+            logs = self.logs()
+            return logs if logs.count(text) >= count else None
+
         try:
-            return wait_until(
-                lambda: self.logs() if self.logs().count(text) >= count else None,
-                timeout,
-                f"{text!r} x{count} in the log",
-            )
+            return wait_until(found, timeout, f"{text!r} x{count} in the log")
         except TimeoutError as error:
             raise AssertionError(f"{error}; {self.describe()}") from None
 
@@ -147,22 +149,36 @@ class ServiceProcess:
         return self.process.wait(timeout=timeout)
 
     def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM (a graceful stop), then SIGKILL for whatever is left after timeout."""
+        """SIGTERM, as a platform stops a container, then SIGKILL to what is left after timeout.
+
+        The signal goes to the command only (a wrapper such as `sh -c` must `exec` its server,
+        as the Procfile does); the stop lasts until every process of its group has exited.
+        Returns the command's exit code.
+        """
+        if self.process is None:
+            return None
         if self.running():
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
+        with contextlib.suppress(TimeoutError):
+            wait_until(lambda: None if self._group_alive() else True, timeout, "group exit")
         self.kill()
-        return self.process.returncode if self.process is not None else None
+        return self.process.returncode
 
     def kill(self) -> None:
-        """SIGKILL the whole process group, leftovers included, and reap the command."""
+        """SIGKILL the whole process group, as a crash would, and reap the command."""
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass  # the group is gone already
+        self._signal_group(signal.SIGKILL)
         self.process.wait(timeout=10)
+
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+            os.killpg(self.process.pid, signum)
+
+    def _group_alive(self) -> bool:
+        self.process.poll()  # reap the command itself, or it lingers in the group as a zombie
+        try:
+            os.killpg(self.process.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True

@@ -1,0 +1,79 @@
+"""gunicorn settings of the local FaaS runtime; the hooks only delegate to the runtime package.
+
+From the function's folder: gunicorn -c runtime/gunicorn.conf.py runtime.wsgi:application
+One worker is one function instance, its threads are the instance concurrency.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+# gunicorn runs this file by path, before it puts the current folder on sys.path.
+CODE_ROOT = str(Path(__file__).resolve().parent.parent)
+if CODE_ROOT not in sys.path:
+    sys.path.insert(0, CODE_ROOT)
+
+from runtime.config import Config  # noqa: E402
+
+# Read once, in the master: a bad value stops gunicorn before any worker starts.
+fc_config = Config.from_env(os.environ)
+
+# prometheus_client chooses multiprocess mode when first imported, so the folder comes first.
+OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fc-metrics-")
+
+from runtime import metrics  # noqa: E402
+from runtime.logs import get_logger  # noqa: E402
+from runtime.wsgi import application  # noqa: E402
+
+bind = f"{fc_config.host}:{fc_config.port}"
+workers = fc_config.instances
+worker_class = "gthread"
+threads = fc_config.instance_concurrency
+proc_name = fc_config.function_name
+# A worker sends no heartbeat while its initializer runs: the arbiter must not kill it then.
+timeout = int(fc_config.initialization_timeout) + 30
+graceful_timeout = 10
+# gunicorn's control socket has one default path per user: several servers on one host (the
+# three services of `make run`, parallel tests) would take it from each other.
+control_socket_disable = True
+
+metrics_server = None
+
+
+def when_ready(server):
+    global metrics_server
+    metrics_server = metrics.serve(fc_config.host, fc_config.metrics_port)
+    get_logger().info(
+        "metrics listening",
+        extra={
+            "url": f"http://{fc_config.host}:{fc_config.metrics_port}/metrics",
+            "multiproc_dir": os.environ["PROMETHEUS_MULTIPROC_DIR"],
+        },
+    )
+
+
+def post_fork(server, worker):
+    # Only the master serves metrics; a worker must not keep the port open after it.
+    if metrics_server is not None:
+        metrics_server.socket.close()
+
+
+def post_worker_init(worker):
+    application.instance.start(fc_config)
+
+
+def worker_exit(server, worker):
+    application.instance.stop()
+
+
+def child_exit(server, worker):
+    metrics.forget_process(worker.pid)
+
+
+def on_exit(server):
+    if OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

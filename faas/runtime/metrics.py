@@ -1,0 +1,63 @@
+"""Prometheus metrics of the instances, summed across workers (prometheus_client multiprocess mode).
+
+PROMETHEUS_MULTIPROC_DIR must be set before this module is first imported (gunicorn.conf.py
+does it): every worker writes its values there, and the master serves their sum.
+"""
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
+
+# Methods outside this set share one label value, so a client cannot grow the label set.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+COLD_STARTS = Counter("fc_cold_starts_total", "Instances whose initializer succeeded.")
+INITIALIZER_DURATION = Histogram(
+    "fc_initializer_duration_seconds",
+    "Duration of initializer runs, failed ones included.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+INITIALIZER_FAILURES = Counter(
+    "fc_initializer_failures_total", "Initializer runs that raised or timed out."
+)
+INVOCATIONS = Counter(
+    "fc_invocations_total",
+    "Requests answered, the 503s of instances not initialized included.",
+    ["method", "status"],
+)
+INVOCATION_DURATION = Histogram(
+    "fc_invocation_duration_seconds", "Time from request to the end of the response body."
+)
+INVOCATION_ERRORS = Counter(
+    "fc_invocation_errors_total", "Requests whose handler raised or that answered 5xx."
+)
+IN_FLIGHT = Gauge(
+    "fc_in_flight_requests", "Requests being served right now.", multiprocess_mode="livesum"
+)
+
+
+def record_invocation(method: str, status: int, seconds: float, failed: bool) -> None:
+    """Count one answered request; `failed` when the handler raised."""
+    method = method if method in KNOWN_METHODS else "other"
+    INVOCATIONS.labels(method=method, status=f"{status // 100}xx").inc()
+    INVOCATION_DURATION.observe(seconds)
+    if failed or status >= 500:
+        INVOCATION_ERRORS.inc()
+
+
+def serve(host: str, port: int):
+    """Serve the sum of all workers' metrics on host:port from this process (the master)."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    server, _thread = start_http_server(port, addr=host, registry=registry)
+    return server
+
+
+def forget_process(pid: int) -> None:
+    """Drop a dead worker's live gauges (its counters stay: they are history)."""
+    multiprocess.mark_process_dead(pid)

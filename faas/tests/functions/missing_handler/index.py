@@ -1,0 +1,5 @@
+"""Fixture function: an initializer, but no `handler` entry."""
+
+
+def initializer(context):
+    pass

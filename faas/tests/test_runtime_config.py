@@ -1,0 +1,65 @@
+"""The runtime's settings: local defaults, the platform's entry names, bad values named."""
+
+import pytest
+
+from runtime.config import Config, ConfigError
+
+
+def test_defaults_work_locally(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    config = Config.from_env({})
+
+    assert (config.host, config.port, config.metrics_port) == ("127.0.0.1", 9000, 9100)
+    assert config.code_dir == str(tmp_path)
+    assert (config.handler, config.initializer) == ("index.handler", "index.initializer")
+    assert (config.pre_stop, config.pre_stop_optional) == ("index.pre_stop", True)
+    assert (config.instances, config.instance_concurrency) == (2, 8)
+    assert (config.initialization_timeout, config.timeout, config.memory_size) == (30.0, 60.0, 512)
+
+
+def test_values_are_typed():
+    config = Config.from_env(
+        {
+            "PORT": "8080",
+            "FC_CODE_DIR": "/srv/code",
+            "FC_HANDLER": "app.main.handle",
+            "FC_INITIALIZATION_TIMEOUT": "2.5",
+            "FC_INSTANCES": "3",
+            "FC_PRE_STOP": "app.main.stop",
+        }
+    )
+
+    assert config.port == 8080
+    assert config.code_dir == "/srv/code"
+    assert config.handler == "app.main.handle"
+    assert config.initialization_timeout == 2.5
+    assert config.instances == 3
+    assert (config.pre_stop, config.pre_stop_optional) == ("app.main.stop", False)
+
+
+def test_empty_initializer_and_pre_stop_mean_none():
+    config = Config.from_env({"FC_INITIALIZER": "", "FC_PRE_STOP": " "})
+
+    assert config.initializer == ""
+    assert config.pre_stop == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PORT", "http"),
+        ("PORT", "70000"),
+        ("METRICS_PORT", "0"),
+        ("FC_INSTANCES", "0"),
+        ("FC_INSTANCE_CONCURRENCY", "many"),
+        ("FC_INITIALIZATION_TIMEOUT", "-1"),
+        ("FC_TIMEOUT", "nan"),
+        ("FC_MEMORY_SIZE", "1.5"),
+        ("FC_HANDLER", "handler"),
+        ("FC_INITIALIZER", "index.init-ializer"),
+    ],
+)
+def test_bad_value_fails_by_name(name, value):
+    with pytest.raises(ConfigError, match=f"^{name}="):
+        Config.from_env({name: value})
