@@ -3,6 +3,7 @@
 import os
 
 from alembic import context
+
 from user_service.config import Config
 from user_service.db import make_engine
 from user_service.models import Base

@@ -1,13 +1,37 @@
-"""Fixture ladder: database → app → client → tokens, all real (HTTP JWKS, migrated database)."""
+"""Fixture ladder: database → app → client → tokens → users, all real (HTTP JWKS, migrated database)."""
 
+import secrets
+import socket
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from support.databases import alembic, database
 from support.tokens import JwksServer, SigningKey, service_claims, user_claims
 from user_service import create_app
+
+PASSWORD = "correct horse battery staple"
+
+
+def new_username() -> str:
+    return f"u_{secrets.token_hex(6)}"
+
+
+@pytest.fixture
+def fresh_name() -> str:
+    """A username no other test uses: tests share one database per backend."""
+    return new_username()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -18,10 +42,19 @@ def database_url(backend: str, tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, jwks: JwksServer) -> Flask:
-    return create_app(
-        {"DATABASE_URL": database_url, "JWKS_URL": jwks.url, "LOCK_BASE_SECONDS": "1"}
-    )
+def make_app(database_url: str, jwks: JwksServer) -> Callable[..., Flask]:
+    """An app on the test database and JWKS; keyword settings (environment names) override."""
+
+    def make(**settings: str) -> Flask:
+        defaults = {"DATABASE_URL": database_url, "JWKS_URL": jwks.url, "LOCK_BASE_SECONDS": "1"}
+        return create_app({**defaults, **settings})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture
@@ -29,13 +62,61 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def service_token(signing_key: SigningKey) -> Callable[[str], str]:
     """A service token with the given scope, as faas mints it."""
     return lambda scope: signing_key.sign(service_claims(scope, "user-service"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def user_token(signing_key: SigningKey) -> Callable[[str], str]:
     """A user token for the given user id, as faas issues it after login."""
     return lambda user_id: signing_key.sign(user_claims(str(user_id), "user-service"))
+
+
+@pytest.fixture(scope="session")
+def as_service(service_token: Callable[[str], str]) -> Callable[[str], dict[str, str]]:
+    """Authorization headers of a service token with the given scope."""
+    return lambda scope: {"Authorization": f"Bearer {service_token(scope)}"}
+
+
+@pytest.fixture(scope="session")
+def as_user(user_token: Callable[[str], str]) -> Callable[[Any], dict[str, str]]:
+    """Authorization headers of a user token for the given user id."""
+    return lambda user_id: {"Authorization": f"Bearer {user_token(user_id)}"}
+
+
+@pytest.fixture(scope="session")
+def register(app: Flask, as_service) -> Callable[..., dict[str, Any]]:
+    """Registers a user through the API: its JSON plus "password"."""
+
+    def register(username: str | None = None, password: str = PASSWORD) -> dict[str, Any]:
+        response = app.test_client().post(
+            "/users",
+            json={"username": username or new_username(), "password": password},
+            headers=as_service("users:create"),
+        )
+        assert response.status_code == 201, response.json
+        return {**response.json, "password": password}
+
+    return register
+
+
+@pytest.fixture(scope="module")
+def user(register: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    """One user per module and backend, for tests that neither lock it nor change it."""
+    return register()
+
+
+@pytest.fixture(scope="session")
+def login(app: Flask, as_service) -> Callable[[str, str], Any]:
+    """POST /users/authenticate on `app`; the test response."""
+
+    def login(username: str, password: str, on: Flask = app) -> Any:
+        return on.test_client().post(
+            "/users/authenticate",
+            json={"username": username, "password": password},
+            headers=as_service("users:authenticate"),
+        )
+
+    return login

@@ -8,11 +8,15 @@ from flask import Flask
 from . import auth, db, errors, health, logs, routes
 from .config import SERVICE_NAME, Config
 
+MAX_BODY_BYTES = 16 * 1024
+
 
 def create_app(config: Mapping[str, str] | None = None) -> Flask:
     """Build the app from `config` (names as the environment's), or from the environment."""
     settings = Config.from_env(os.environ if config is None else config)
     app = Flask(__name__)
+    # Bodies here are two short strings; a larger one is refused (413) before it is read.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["SETTINGS"] = settings
     logs.init_app(app)
     errors.init_app(app)

@@ -1,5 +1,6 @@
 """/healthz, /readyz and /metrics. Mirrored in both microservices: tests/test_shape.py keeps the copies identical."""
 
+import logging
 import os
 import time
 from functools import cache
@@ -10,10 +11,11 @@ from alembic.script import ScriptDirectory
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     generate_latest,
     multiprocess,
 )
@@ -24,8 +26,17 @@ from .errors import Problem
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
-REQUESTS = Counter("http_requests_total", "Requests answered.", ["method", "route", "status"])
-LATENCY = Histogram("http_request_duration_seconds", "Request latency.", ["method", "route"])
+# Each service's copy has its own registry: under pytest both copies live in one interpreter,
+# and the process-wide default registry would refuse a second http_requests_total.
+REGISTRY = CollectorRegistry()
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+REQUESTS = Counter(
+    "http_requests_total", "Requests answered.", ["method", "route", "status"], registry=REGISTRY
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds", "Request latency.", ["method", "route"], registry=REGISTRY
+)
 
 bp = Blueprint("health", __name__)
 
@@ -73,5 +84,7 @@ def _observe(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    # /readyz opens an alembic MigrationContext per call; its INFO lines are noise there.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     app.register_blueprint(bp)
     app.after_request(_observe)

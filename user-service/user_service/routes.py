@@ -1,0 +1,88 @@
+"""The internal API faas calls: users, authentication and sessions. Errors are problem+json."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, url_for
+
+from . import accounts
+from .auth import require_service
+from .errors import Problem, json_object
+from .models import Session, User
+
+bp = Blueprint("users", __name__)
+
+CREDENTIAL_FIELDS = {"username", "password"}
+
+
+def timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a "Z", to the millisecond: every JSON client parses this form."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "created_at": timestamp(user.created_at)}
+
+
+def session_json(session: Session) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "user_id": session.user_id,
+        "created_at": timestamp(session.created_at),
+        "last_seen_at": timestamp(session.last_seen_at),
+        "expires_at": timestamp(session.expires_at),
+    }
+
+
+def credentials() -> tuple[str, str]:
+    """(username, password) from a body of exactly those two strings; Problem 415/400/422 otherwise."""
+    body = json_object()
+    if body.keys() != CREDENTIAL_FIELDS:
+        raise Problem(422, "the body must have exactly the fields username and password")
+    username, password = body["username"], body["password"]
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise Problem(422, "username and password must be strings")
+    return username, password
+
+
+@bp.post("/users")
+@require_service("users:create")
+def create_user() -> tuple[Response, int, dict[str, str]]:
+    """201 the new user with its Location; 409 if the username is taken; 415/400/422 for a bad body."""
+    user = accounts.register(*credentials())
+    return jsonify(user_json(user)), 201, {"Location": url_for(".get_user", user_id=user.id)}
+
+
+@bp.post("/users/authenticate")
+@require_service("users:authenticate")
+def authenticate_user() -> Response:
+    """200 {user, session} with a new session; 401 for bad credentials; 429 + Retry-After while locked."""
+    user, session = accounts.authenticate(*credentials())
+    return jsonify(user=user_json(user), session=session_json(session))
+
+
+@bp.get("/users/<int:user_id>")
+@require_service("users:read", allow_user=True)
+def get_user(user_id: int) -> Response:
+    """200 the user, to that user's own token or a users:read service token; 404 otherwise."""
+    # Another user's id answers exactly like an id that does not exist.
+    own_or_service = g.user_id is None or g.user_id == str(user_id)
+    user = accounts.get_user(user_id) if own_or_service else None
+    if user is None:
+        raise Problem(404, "no such user")
+    return jsonify(user_json(user))
+
+
+@bp.get("/sessions/<session_id>")
+@require_service("sessions:check")
+def check_session(session_id: str) -> Response:
+    """200 the session when active (its last_seen_at touched); 404 if unknown, revoked or expired."""
+    return jsonify(session_json(accounts.check_session(session_id)))
+
+
+@bp.delete("/sessions/<session_id>")
+@require_service("sessions:revoke")
+def revoke_session(session_id: str) -> tuple[str, int]:
+    """204 once the session is revoked, also when it was unknown or revoked already."""
+    accounts.revoke_session(session_id)
+    return "", 204
