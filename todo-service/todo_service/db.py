@@ -1,0 +1,68 @@
+"""Engine and sessionmaker made once per app; one session per request, closed at teardown."""
+
+from pathlib import Path
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import problem_response, unexpected_error
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 5})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    # Short connect and statement timeouts: a database that is down or stuck gives a fast 503.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        connect_args={"connect_timeout": 2, "options": "-c statement_timeout=5000"},
+    )
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def engine() -> Engine:
+    return current_app.extensions["db_engine"]
+
+
+def session() -> Session:
+    """The request's session, made on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db_sessionmaker"]()
+    return g.db_session
+
+
+def _close_session(_error: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def _database_unavailable(error: DBAPIError) -> Response:
+    if not error.connection_invalidated and not _is_operational(error):
+        return unexpected_error(error)
+    return problem_response(503, "database unavailable", {"Retry-After": "1"})
+
+
+def _is_operational(error: DBAPIError) -> bool:
+    return type(error.orig).__name__ in ("OperationalError", "QueryCanceled", "AdminShutdown")
+
+
+def init_app(app: Flask, database_url: str) -> None:
+    app.extensions["db_engine"] = make_engine(database_url)
+    app.extensions["db_sessionmaker"] = sessionmaker(
+        app.extensions["db_engine"], expire_on_commit=False
+    )
+    app.teardown_appcontext(_close_session)
+    app.register_error_handler(DBAPIError, _database_unavailable)
