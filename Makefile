@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test lint clean
+.PHONY: install run migrate test lint clean up down logs
 
 install: $(STAMP)
 
@@ -27,5 +27,14 @@ lint: install
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .data */.data .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .tools .data */.data .pytest_cache .ruff_cache test-artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+up:
+	docker compose up --build --detach
+
+down:
+	docker compose down
+
+logs:
+	docker compose logs --follow

@@ -1,6 +1,9 @@
 #!/bin/sh
-# Installs what the tests need beyond the venv: Debian's Chromium for the browser tests.
+# Installs what the tests need beyond the venv: Debian's Chromium for the browser tests,
+# and the compose and Dockerfile linters (deploy/install-tools.sh, into .tools/).
 set -eu
+cd "$(dirname "$0")/.."
+deploy/install-tools.sh
 if [ ! -x /usr/bin/chromium ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq

@@ -24,11 +24,10 @@ class PublicClient:
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = kwargs.pop("headers", {})
+        kwargs.setdefault("timeout", self.timeout)
         if self.token:
             headers.setdefault("Authorization", f"Bearer {self.token}")
-        return self.http.request(
-            method, self.base + path, headers=headers, timeout=self.timeout, **kwargs
-        )
+        return self.http.request(method, self.base + path, headers=headers, **kwargs)
 
     def register(self, username: str, password: str = PASSWORD) -> requests.Response:
         return self.call("POST", "/api/register", json={"username": username, "password": password})

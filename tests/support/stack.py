@@ -67,11 +67,13 @@ class Stack:
         for name in names or PROCFILE_NAMES:
             self.processes[name] = self.launch(name, self.ports[name], self.tmp_dir / f"{name}.log")
 
-    def launch(self, name: str, port: int, log_path: Path) -> ServiceProcess:
-        """One more process of the Procfile line `name` on `port`, with this stack's environment."""
+    def launch(
+        self, name: str, port: int, log_path: Path, env: Mapping[str, str] | None = None
+    ) -> ServiceProcess:
+        """One more process of the Procfile line `name` on `port`: this stack's environment + env."""
         command = re.sub(r"\bPORT=\d+", f"PORT={port}", procfile_commands()[name])
         return ServiceProcess(
-            ["sh", "-c", command], cwd=ROOT, env=self.env, log_path=log_path
+            ["sh", "-c", command], cwd=ROOT, env={**self.env, **(env or {})}, log_path=log_path
         ).start()
 
     def url(self, name: str) -> str:
