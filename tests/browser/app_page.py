@@ -49,6 +49,15 @@ class AppPage:
         """Waits until the server has confirmed every new todo (each then has its id)."""
         expect(self.page.locator(".todo-list li.pending")).to_have_count(0)
 
+    def expect_saved(self) -> None:
+        """Waits until the server has answered every change (the list is no longer aria-busy)."""
+        expect(self.page.locator(".todoapp")).to_have_attribute("aria-busy", "false")
+
+    def reload(self) -> None:
+        """Reloads the page once every change has reached the server, as a user would."""
+        self.expect_saved()
+        self.page.reload()
+
     def item(self, title: str) -> Locator:
         return self.items.filter(
             has=self.page.locator("label", has_text=re.compile(f"^{re.escape(title)}$"))

@@ -116,7 +116,7 @@ def test_logging_out_returns_to_the_login_view_and_leaves_no_todo_behind(open_ap
     expect(app.alert).to_have_count(0)
     expect(app.items).to_have_count(0)
     expect(app.page.locator("body")).not_to_contain_text("Private thought")
-    app.page.reload()
+    app.reload()
     app.expect_login_view()
 
 

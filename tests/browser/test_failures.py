@@ -36,7 +36,7 @@ def test_a_toggle_lost_on_the_network_is_reported_and_undone(open_app, credentia
     expect(app.item("Stays open").locator(".toggle")).not_to_be_checked()
     expect(app.count).to_have_text("1 item left")
     app.page.unroute("**/api/todos/*")
-    app.page.reload()
+    app.reload()
     expect(app.item("Stays open")).not_to_have_class(COMPLETED)
 
 
@@ -49,7 +49,7 @@ def test_a_change_after_a_failed_one_is_still_sent(open_app, credentials):
     app.page.unroute("**/api/todos/*")
     app.toggle("Try twice")
     expect(app.item("Try twice")).to_have_class(COMPLETED)
-    app.page.reload()
+    app.reload()
     expect(app.item("Try twice")).to_have_class(COMPLETED)
 
 
@@ -72,7 +72,7 @@ def test_an_add_lost_on_the_network_is_reported_and_taken_off_the_list(open_app,
     expect(app.alert).to_contain_text("Could not add “Never saved”")
     app.expect_titles("Saved")
     app.page.unroute("**/api/todos")
-    app.page.reload()
+    app.reload()
     app.expect_titles("Saved")
 
 
@@ -102,7 +102,7 @@ def test_an_add_whose_answer_was_lost_is_retried_and_stored_once(open_app, crede
     app.add("Exactly once")
     assert answers[0].status == 201
     app.page.unroute("**/api/todos")
-    app.page.reload()
+    app.reload()
     app.expect_titles("Exactly once")
 
 

@@ -44,7 +44,7 @@ def test_toggle_all_completes_every_todo_then_none(open_app, credentials):
     expect(app.count).to_have_text("0 items left")
     app.page.locator("label[for=toggle-all]").click()
     expect(app.page.locator(".todo-list li.completed")).to_have_count(0)
-    app.page.reload()
+    app.reload()
     expect(app.count).to_have_text("3 items left")
 
 
@@ -60,7 +60,7 @@ def test_double_click_edits_a_todo_and_enter_saves_it_trimmed(open_app, credenti
         editor.press("Enter")
     expect(app.page.locator(".todo-list li.editing")).to_have_count(0)
     app.expect_titles("Buy oat milk", "Walk the dog")
-    app.page.reload()
+    app.reload()
     app.expect_titles("Buy oat milk", "Walk the dog")
 
 
@@ -71,7 +71,7 @@ def test_escape_cancels_an_edit(open_app, credentials):
     app.page.locator(".todo-list li.editing .edit").fill("Changed my mind")
     app.page.keyboard.press("Escape")
     app.expect_titles("Keep me")
-    app.page.reload()
+    app.reload()
     app.expect_titles("Keep me")
 
 
@@ -87,7 +87,7 @@ def test_leaving_the_editor_saves_and_an_emptied_todo_is_deleted(open_app, crede
     with app.saving("DELETE"):
         app.page.keyboard.press("Enter")
     app.expect_titles("Saved on blur")
-    app.page.reload()
+    app.reload()
     app.expect_titles("Saved on blur")
 
 
@@ -98,7 +98,7 @@ def test_the_destroy_button_deletes_a_todo(open_app, credentials):
     with app.saving("DELETE"):
         app.item("Go away").get_by_role("button", name="Delete “Go away”").click()
     app.expect_titles("Stay")
-    app.page.reload()
+    app.reload()
     app.expect_titles("Stay")
 
 
@@ -134,7 +134,7 @@ def test_clear_completed_removes_only_completed_todos_and_then_hides(open_app, c
         clear.click()
     app.expect_titles("Second")
     expect(clear).to_be_hidden()
-    app.page.reload()
+    app.reload()
     app.expect_titles("Second")
 
 
@@ -142,7 +142,7 @@ def test_the_list_lives_on_the_server_and_survives_a_reload(open_app, credential
     app = open_app(credentials)
     app.add("Alpha", "Beta", "Gamma")
     app.toggle("Beta")
-    app.page.reload()
+    app.reload()
     app.expect_titles("Alpha", "Beta", "Gamma")
     expect(app.item("Beta")).to_have_class(COMPLETED)
     expect(app.count).to_have_text("2 items left")

@@ -47,10 +47,11 @@ def _take_request_id() -> None:
 
 def _log_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.request_id
-    # Only the path: query strings and headers may carry secrets and never reach the log.
+    # The route, not the path: query strings, headers and some paths (a session id) carry
+    # secrets that never reach the log.
     fields = {
         "method": request.method,
-        "path": request.path,
+        "route": request.url_rule.rule if request.url_rule else "unmatched",
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
     }

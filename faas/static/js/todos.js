@@ -32,6 +32,7 @@ export class TodoStore {
     this.onChange = onChange;
     this.onError = onError;
     this.closed = false; // set at logout: late answers must not touch the next user's screen
+    this.saving = 0; // calls under way: the page says it is busy until the server has them all
   }
 
   close() {
@@ -41,6 +42,15 @@ export class TodoStore {
 
   changed() {
     if (!this.closed) this.onChange();
+  }
+
+  track(promise) {
+    this.saving += 1;
+    this.changed();
+    return promise.finally(() => {
+      this.saving -= 1;
+      this.changed();
+    });
   }
 
   failed(error, what) {
@@ -65,7 +75,7 @@ export class TodoStore {
     const todo = fromServer({ id: null, title, completed: false });
     this.todos.push(todo);
     this.changed();
-    todo.queue = api.createTodo({ title }, newUuid()).then(
+    todo.queue = this.track(api.createTodo({ title }, newUuid())).then(
       ({ todo: saved, etag }) => {
         Object.assign(todo, { id: saved.id, etag });
         this.changed();
@@ -82,11 +92,13 @@ export class TodoStore {
     const before = Object.fromEntries(Object.keys(changes).map((name) => [name, todo[name]]));
     Object.assign(todo, changes);
     this.changed();
-    this.send(todo, () => api.updateTodo(todo.id, changes, todo.etag)).then(
-      (answer) => {
-        if (answer) todo.etag = answer.etag;
-      },
-      (error) => this.refused(error, "Could not save the change", () => Object.assign(todo, before)),
+    // The new ETag is taken inside the queued call, before the todo's next request reads it.
+    const save = async () => {
+      const answer = await api.updateTodo(todo.id, changes, todo.etag);
+      todo.etag = answer.etag;
+    };
+    this.track(this.send(todo, save)).catch((error) =>
+      this.refused(error, "Could not save the change", () => Object.assign(todo, before)),
     );
   }
 
@@ -94,7 +106,7 @@ export class TodoStore {
     const index = this.todos.indexOf(todo);
     this.todos = this.todos.filter((each) => each !== todo);
     this.changed();
-    this.send(todo, () => api.deleteTodo(todo.id)).catch((error) => {
+    this.track(this.send(todo, () => api.deleteTodo(todo.id))).catch((error) => {
       if (error.status === 404) return; // gone already, which is what the user asked for
       this.refused(error, `Could not delete “${todo.title}”`, () => this.todos.splice(index, 0, todo));
     });
@@ -110,7 +122,7 @@ export class TodoStore {
     const before = this.todos;
     this.todos = before.filter((todo) => !todo.completed);
     this.changed();
-    api.clearCompleted().catch((error) =>
+    this.track(api.clearCompleted()).catch((error) =>
       this.refused(error, "Could not clear the completed todos", () => {
         // Put them back in list order, keeping any todo added meanwhile.
         const shown = new Set(this.todos);

@@ -86,9 +86,10 @@ export function render(root, store, editingKey) {
     else link.removeAttribute("aria-current");
   }
   root.querySelector(".clear-completed").hidden = completed === 0;
+  root.setAttribute("aria-busy", String(store.saving > 0));
 }
 
 export function clear(root) {
   root.querySelector(".todo-list").replaceChildren();
-  render(root, { todos: [], active: [] }, null);
+  render(root, { todos: [], active: [], saving: 0 }, null);
 }

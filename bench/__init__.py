@@ -1,0 +1,1 @@
+"""`make bench`: the system measured against its targets, as ratios of pairs run side by side."""

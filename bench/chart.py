@@ -1,0 +1,81 @@
+"""bench/results.png: the figures against their targets, and the raw measurements behind them."""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on a server or in CI
+
+import matplotlib.pyplot as plt
+
+from bench.figures import Figure
+from bench.stats import Summary, metric
+
+
+def _ratios(axes, figures: list[Figure]) -> None:
+    shown = [f for f in figures if f.unit == "x"]
+    names = [f.name for f in shown]
+    medians = [f.value.median for f in shown]
+    errors = [
+        [f.value.median - f.value.low for f in shown],
+        [f.value.high - f.value.median for f in shown],
+    ]
+    colors = [{True: "tab:green", False: "tab:red", None: "tab:gray"}[f.passed] for f in shown]
+    axes.barh(names, medians, xerr=errors, color=colors, capsize=3)
+    for row, figure in enumerate(shown):
+        if figure.bound is not None:
+            axes.plot([figure.bound] * 2, [row - 0.4, row + 0.4], color="black", linewidth=2)
+    axes.invert_yaxis()
+    axes.set_title("ratios: median, spread over rounds; black = target")
+
+
+def _contenders(axes, rounds: list, name: str, label: str) -> None:
+    values = metric(rounds, name)
+    for contender in values[0]:
+        series = [one[contender] for one in values]
+        axes.plot(range(1, len(series) + 1), series, marker="o", label=contender)
+    axes.set_xlabel("round")
+    axes.set_ylabel(label)
+    axes.legend()
+
+
+def _cold_starts(axes, raw: dict) -> None:
+    for row, (key, label, target) in enumerate(
+        (("cold_one", "one instance", 0.6), ("cold_stack", "whole stack", 1.0))
+    ):
+        seconds = [start["seconds"] for start in raw[key]]
+        axes.scatter(seconds, [row] * len(seconds), label=label)
+        axes.plot([target, target], [row - 0.3, row + 0.3], color="black", linewidth=2)
+    axes.set_yticks([0, 1], ["one instance", "whole stack"])
+    axes.set_xlabel("seconds to the first correct list (black = target)")
+    axes.set_title("cold starts")
+
+
+def _memory(axes, memory: dict) -> None:
+    names = list(memory["idle"])
+    idle = [memory["idle"][name]["rss_mb"] for name in names]
+    loaded = [memory["after_load"][name]["rss_mb"] for name in names]
+    positions = range(len(names))
+    axes.bar([p - 0.2 for p in positions], idle, width=0.4, label="idle")
+    axes.bar([p + 0.2 for p in positions], loaded, width=0.4, label="after load")
+    axes.set_xticks(list(positions), names)
+    axes.set_ylabel("RSS, MiB (all processes)")
+    axes.legend()
+    axes.set_title("memory")
+
+
+def write_chart(path: Path, figures: list[Figure], raw: dict) -> None:
+    fig, grid = plt.subplots(3, 2, figsize=(14, 13))
+    _ratios(grid[0][0], [f for f in figures if isinstance(f.value, Summary)])
+    _cold_starts(grid[0][1], raw)
+    _contenders(grid[1][0], raw["proxy_rounds"], "rps", "req/s at c=32")
+    grid[1][0].set_title("GET the 20-todo page: throughput")
+    _contenders(grid[1][1], raw["proxy_rounds"], "p50_ms", "p50 ms at c=1")
+    grid[1][1].set_title("GET the 20-todo page: latency")
+    _contenders(grid[2][0], raw["table_rounds"], "p50_ms", "p50 ms at c=1")
+    grid[2][0].set_title("todo-service list with 1k vs 1M rows in the table")
+    _memory(grid[2][1], raw["memory"])
+    fig.suptitle("make bench, " + raw["run"]["started_at"])
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -1,0 +1,49 @@
+"""The function's Flask app: serves the browser app, logs users in, issues JWTs, proxies todos."""
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from . import auth, errors, health, logs, routes
+from .config import Config
+from .health import wait_until_ready
+from .proxy import Services
+from .tokens import Keys, Tokens
+
+__all__ = ["close", "create_app", "wait_until_ready"]
+
+# Login bodies and todos are a few hundred bytes; anything far larger is refused (413) unread.
+MAX_CONTENT_LENGTH = 64 * 1024
+
+
+def create_app(config: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from `config` (names as the environment's), or from the environment.
+
+    Loads the signing key (creating it on first start) and makes the connection pools, which
+    connect on first use; wait_until_ready() then waits for the services.
+    """
+    settings = Config.from_env(os.environ if config is None else config)
+    app = Flask(__name__, static_folder=None)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    tokens = Tokens(
+        Keys.from_config(settings),
+        settings.jwt_issuer,
+        settings.function_name,
+        settings.jwt_ttl_seconds,
+    )
+    app.extensions["tokens"] = tokens
+    app.extensions["services"] = Services(settings, tokens)
+    app.extensions["sessions"] = auth.Sessions(settings.session_check_cache_seconds)
+    logs.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    health.init_app(app)
+    app.register_blueprint(routes.bp)
+    return app
+
+
+def close(app: Flask) -> None:
+    """Close the app's connection pools."""
+    app.extensions["services"].close()

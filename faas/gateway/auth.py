@@ -1,0 +1,167 @@
+"""Who is calling: a user token from the cookie or a Bearer header, its session, CSRF, renewal."""
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from urllib.parse import urlsplit
+
+import jwt
+from flask import Flask, Response, current_app, g, request
+
+from .config import Config
+from .errors import Problem
+from .proxy import call_user_service, public_scheme, session_path
+from .tokens import Tokens
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_PATH = "/api/login"
+
+
+def settings() -> Config:
+    return current_app.config["SETTINGS"]
+
+
+def tokens() -> Tokens:
+    return current_app.extensions["tokens"]
+
+
+class Sessions:
+    """Session checks with user-service (which owns the sessions), cached per instance briefly,
+    so that a logout anywhere is seen by every instance within `ttl_seconds`."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl_seconds: float):
+        self._ttl = ttl_seconds
+        self._entries: dict[str, tuple[float, int | None]] = {}
+        self._lock = threading.Lock()
+
+    def end_of(self, sid: str) -> int | None:
+        """The absolute end (epoch seconds) of the active session `sid`; None when it has ended."""
+        cached = self._entries.get(sid)
+        if cached and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        response = call_user_service("GET", session_path(sid), "sessions:check")
+        end = None
+        if response.status == 200:
+            end = int(datetime.fromisoformat(response.json()["expires_at"]).timestamp())
+        elif response.status != 404:
+            raise Problem(503, "sessions cannot be checked", {"Retry-After": "1"})
+        self.remember(sid, end)
+        return end
+
+    def remember(self, sid: str, end: int | None) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries = {
+                    key: entry for key, entry in self._entries.items() if now - entry[0] < self._ttl
+                }
+            self._entries[sid] = (now, end)
+
+
+def _unauthorized(detail: str, via_cookie: bool) -> Problem:
+    if via_cookie:
+        g.cookie = None  # a cookie that no longer works is cleared
+    return Problem(401, detail, {"WWW-Authenticate": "Bearer"})
+
+
+def request_token() -> tuple[str, bool] | None:
+    """(token, came from the cookie) for this request; a Bearer header wins over the cookie."""
+    if "Authorization" in request.headers:
+        scheme, _, token = request.headers["Authorization"].partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Problem(401, "the Authorization header must be a Bearer token")
+        return token.strip(), False
+    token = request.cookies.get(settings().cookie_name)
+    return (token, True) if token else None
+
+
+def _verified_claims(token: str, via_cookie: bool) -> dict:
+    try:
+        return tokens().verify_user_token(token)
+    except jwt.InvalidTokenError as error:
+        raise _unauthorized("the token is invalid or has expired", via_cookie) from error
+
+
+def authenticate() -> None:
+    """Put the caller's claims on g.claims and the token to forward on g.user_token, or 401."""
+    found = request_token()
+    if found is None:
+        raise Problem(401, "not logged in", {"WWW-Authenticate": "Bearer"})
+    token, via_cookie = found
+    claims = _verified_claims(token, via_cookie)
+    session_end = current_app.extensions["sessions"].end_of(claims["sid"])
+    if session_end is None:
+        raise _unauthorized("the session has ended", via_cookie)
+    g.claims, g.user_token = claims, token
+    if via_cookie:
+        _renew_if_half_used(claims, session_end)
+
+
+def _renew_if_half_used(claims: dict, session_end: int) -> None:
+    now = time.time()
+    if now - claims["iat"] <= (claims["exp"] - claims["iat"]) / 2:
+        return
+    if min(now + tokens().ttl_seconds, session_end) <= claims["exp"]:
+        return  # the session's absolute end caps the token already: a new one would not last longer
+    token, exp = tokens().user_token(claims["sub"], claims["username"], claims["sid"], session_end)
+    g.cookie, g.user_token = (token, exp), token
+
+
+def require_user(view: Callable) -> Callable:
+    """Only a caller with a valid user token whose session is active (see authenticate)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        authenticate()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _public_origin() -> str:
+    return f"{public_scheme()}://{request.host}"
+
+
+def _check_csrf() -> None:
+    # A Bearer header cannot be sent cross-site without a CORS preflight, which faas never grants.
+    if request.method in SAFE_METHODS or "Authorization" in request.headers:
+        return
+    has_cookie = settings().cookie_name in request.cookies
+    # Login without a cookie is checked too: a forged login would sign the victim in as the attacker.
+    if not has_cookie and request.path != LOGIN_PATH:
+        return
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        raise Problem(403, "cross-site requests are refused")
+    origin = request.headers.get("Origin")
+    if origin is None and request.referrer:
+        referrer = urlsplit(request.referrer)
+        origin = f"{referrer.scheme}://{referrer.netloc}"
+    # Browsers always send Origin on a POST; a cookie-less login without one is no browser's.
+    if origin is None and not has_cookie:
+        return
+    if origin != _public_origin():
+        raise Problem(403, "the request must come from this site (Origin or Referer)")
+
+
+def _write_cookie(response: Response) -> Response:
+    """Set (login, renewal) or clear (logout, dead token) the session cookie, as g.cookie says."""
+    if "cookie" not in g:
+        return response
+    config = settings()
+    attributes = {"path": "/", "secure": config.cookie_secure, "httponly": True, "samesite": "Lax"}
+    if g.cookie is None:
+        response.delete_cookie(config.cookie_name, **attributes)
+    else:
+        token, exp = g.cookie
+        max_age = max(0, exp - int(time.time()))
+        response.set_cookie(config.cookie_name, token, max_age=max_age, **attributes)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_csrf)
+    app.after_request(_write_cookie)

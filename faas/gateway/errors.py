@@ -1,0 +1,70 @@
+"""Problem details (RFC 9457) for every error. Mirrored in every service: tests/test_shape.py keeps the copies identical."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error the client can act on; rendered as application/problem+json."""
+
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def problem_response(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "request_id": g.get("request_id"),
+    }
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object: 415 if not JSON, 400 if malformed, 422 if not an object."""
+    if request.mimetype != "application/json":
+        raise Problem(415, "the body must be application/json")
+    try:
+        body = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError) as error:
+        # RecursionError: pathologically deep nesting; ValueError also covers over-long integers.
+        raise Problem(400, "the body is not valid JSON") from error
+    if not isinstance(body, dict):
+        raise Problem(422, "the body must be a JSON object")
+    return body
+
+
+def _handle_problem(error: Problem) -> Response:
+    return problem_response(error.status, error.detail, error.headers)
+
+
+def _handle_http_exception(error: HTTPException) -> Response:
+    headers = {k: v for k, v in error.get_headers() if k.lower() in ("allow", "retry-after")}
+    return problem_response(error.code or 500, error.description or "", headers)
+
+
+def unexpected_error(error: Exception) -> Response:
+    # The traceback goes to the log with the request id; the client gets a fixed detail.
+    log.exception("unhandled error", extra={"request_id": g.get("request_id")})
+    return problem_response(500, "An unexpected error occurred.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(Problem, _handle_problem)
+    app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(Exception, unexpected_error)

@@ -1,0 +1,68 @@
+"""/healthz and /readyz. No /metrics here: the runtime serves those on its own internal port."""
+
+import time
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+from urllib3.util import Timeout
+
+from .errors import Problem
+from .proxy import Services
+
+# A readiness probe must answer quickly even when a service hangs.
+PROBE_TIMEOUT = Timeout(connect=1, read=2)
+
+bp = Blueprint("health", __name__)
+
+
+def not_ready(services: Services, timeout: Timeout = PROBE_TIMEOUT) -> list[str]:
+    """Why the services are not ready (each names its service); empty when both answer 200."""
+    reasons = []
+    for upstream in (services.user, services.todo):
+        try:
+            status = upstream.request("GET", "/readyz", timeout=timeout).status
+        except Problem as problem:
+            reasons.append(problem.detail)
+            continue
+        if status != 200:
+            reasons.append(f"{upstream.name} is not ready (its /readyz answered {status})")
+    return reasons
+
+
+def wait_until_ready(app: Flask, seconds: float) -> None:
+    """Return once both services are ready and mark the app initialised; RuntimeError naming
+    the services still not ready when `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    pause = 0.05
+    while True:
+        remaining = deadline - time.monotonic()
+        probe = Timeout(connect=max(0.05, min(1, remaining)), read=max(0.05, min(2, remaining)))
+        reasons = not_ready(app.extensions["services"], probe)
+        if not reasons:
+            app.extensions["initialized"] = True
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise RuntimeError(f"not ready after {seconds:g} s: {'; '.join(reasons)}")
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 2, 1.0)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process is alive; says nothing of its dependencies."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """200 when the initializer has finished and both services are ready; 503 naming why not."""
+    if not current_app.extensions.get("initialized"):
+        raise Problem(503, "the initializer has not finished", {"Retry-After": "1"})
+    reasons = not_ready(current_app.extensions["services"])
+    if reasons:
+        raise Problem(503, "; ".join(reasons), {"Retry-After": "1"})
+    return jsonify(status="ready")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,165 @@
+"""The public API (DESIGN.md "Public API"): accounts, login sessions, the todo proxy, keys, the app."""
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import jwt
+import urllib3
+from flask import Blueprint, Response, current_app, g, jsonify, request, send_from_directory
+
+from .auth import SAFE_METHODS, request_token, require_user, settings, tokens
+from .errors import Problem, json_object
+from .proxy import call_user_service, forward_todos, relay, session_path
+
+bp = Blueprint("gateway", __name__)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _timestamp(epoch: int) -> str:
+    # The services' form: ISO 8601 in UTC with a "Z", to the millisecond.
+    return (
+        datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def _credentials() -> dict[str, Any]:
+    body = json_object()
+    return {name: body[name] for name in ("username", "password") if name in body}
+
+
+def _authenticate_user() -> urllib3.BaseHTTPResponse:
+    return call_user_service("POST", "/users/authenticate", "users:authenticate", _credentials())
+
+
+def _issue_user_token(authenticated: dict[str, Any]) -> tuple[str, int]:
+    """A user token for a new session from user-service's {user, session}; and its exp."""
+    user, session = authenticated["user"], authenticated["session"]
+    session_end = int(datetime.fromisoformat(session["expires_at"]).timestamp())
+    current_app.extensions["sessions"].remember(session["id"], session_end)
+    return tokens().user_token(user["id"], user["username"], session["id"], session_end)
+
+
+@bp.post("/api/register")
+def register_user() -> Response:
+    """201 the new user; 409 if the username is taken; 422 if invalid (user-service decides)."""
+    return relay(call_user_service("POST", "/users", "users:create", _credentials()))
+
+
+@bp.post("/api/login")
+def login() -> Response:
+    """200 {user, expires_at} and the session cookie (the token is never in the body).
+
+    401 for bad credentials (one answer for unknown users and wrong passwords), 429 with
+    Retry-After while the account is locked, 503 when user-service is down (never 401).
+    """
+    authenticated = _authenticate_user()
+    if authenticated.status != 200:
+        return relay(authenticated, ("Retry-After",))
+    answer = authenticated.json()
+    token, exp = _issue_user_token(answer)
+    g.cookie = (token, exp)
+    return jsonify(user=answer["user"], expires_at=_timestamp(exp))
+
+
+@bp.post("/api/token")
+def issue_token() -> Response:
+    """200 {access_token, token_type, expires_in} for API clients; no cookie. Errors as login."""
+    authenticated = _authenticate_user()
+    if authenticated.status != 200:
+        return relay(authenticated, ("Retry-After",))
+    token, exp = _issue_user_token(authenticated.json())
+    return jsonify(
+        {"access_token": token, "token_type": "Bearer", "expires_in": exp - int(time.time())}
+    )
+
+
+@bp.post("/api/logout")
+def logout() -> Response:
+    """204: the token's session is revoked at user-service and the cookie cleared; 503 if the
+    session cannot be revoked (the token would still work)."""
+    found = request_token()
+    g.cookie = None
+    if found is not None:
+        try:
+            sid = tokens().verify_user_token(found[0])["sid"]
+        except jwt.InvalidTokenError:
+            sid = None  # nothing this token could still open
+        if sid is not None:
+            call_user_service("DELETE", session_path(sid), "sessions:revoke")
+            current_app.extensions["sessions"].remember(sid, None)
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+@bp.get("/api/me")
+@require_user
+def get_current_user() -> Response:
+    """200 {id, username} of the caller; 401 when not logged in or the session has ended."""
+    subject = g.claims["sub"]
+    user_id = int(subject) if subject.isdecimal() else subject
+    return jsonify(id=user_id, username=g.claims["username"])
+
+
+@bp.route("/api/todos", methods=["GET", "POST", "DELETE"])
+@require_user
+def proxy_todos() -> Response:
+    """todo-service's answer for /todos: list, create, delete all (see DESIGN.md)."""
+    return forward_todos("/todos", g.user_token)
+
+
+@bp.route("/api/todos/<todo_id>", methods=["GET", "PATCH", "DELETE"])
+@require_user
+def proxy_todo(todo_id: str) -> Response:
+    """todo-service's answer for /todos/<id>: read, change (If-Match), delete."""
+    return forward_todos(f"/todos/{quote(todo_id, safe='')}", g.user_token)
+
+
+@bp.get("/.well-known/jwks.json")
+def get_jwks() -> Response:
+    """The public keys tokens are signed with: the current one and those still accepted."""
+    response = Response(tokens().keys.jwks_json, mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.get("/")
+def get_app() -> Response:
+    """The browser app."""
+    return send_from_directory(settings().static_dir, "index.html")
+
+
+@bp.get("/<path:filename>")
+def get_asset(filename: str) -> Response:
+    """A file of the browser app; 404 (problem+json) for anything else."""
+    return send_from_directory(settings().static_dir, filename)
+
+
+@bp.before_app_request
+def _require_json_body() -> None:
+    # JSON bodies only: this also stops the content types a cross-site form can send.
+    if request.method in SAFE_METHODS or not request.path.startswith("/api/"):
+        return
+    has_body = request.content_length or "Transfer-Encoding" in request.headers
+    if (has_body or request.content_type) and request.mimetype != "application/json":
+        raise Problem(415, "the body must be application/json")
+
+
+@bp.after_app_request
+def _security_headers(response: Response) -> Response:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        # same-origin, not no-referrer: our own requests keep Referer for the CSRF check, while
+        # other sites learn nothing.
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+    if request.path.startswith("/api/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
