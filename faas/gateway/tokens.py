@@ -20,7 +20,10 @@ from .config import TODO_SERVICE, USER_SERVICE, USER_TOKEN_AUDIENCE, Config
 
 ALGORITHM = "EdDSA"
 HEADER_TYPE = "at+jwt"  # RFC 9068: an access token, never mistaken for another kind of JWT
-LEEWAY_SECONDS = 30
+# The header parameters faas writes. Any other is refused, above all those naming key material
+# (jwk, jku, x5u, x5c): the keys are this function's own and nobody else's.
+HEADER_PARAMETERS = frozenset({"alg", "kid", "typ"})
+LEEWAY_SECONDS = 30  # clock skew between instances and services; the README documents it
 SERVICE_TOKEN_TTL_SECONDS = 60
 USER_TOKEN_CLAIMS = ("iss", "aud", "sub", "exp", "nbf", "iat", "jti", "sid", "username")
 
@@ -151,7 +154,12 @@ class Tokens:
         """The claims of a user token this function issued; jwt.InvalidTokenError otherwise."""
         header = jwt.get_unverified_header(token)
         key = self.keys.public_keys.get(header.get("kid"))  # PyJWT has checked kid is a string
-        if header.get("alg") != ALGORITHM or header.get("typ") != HEADER_TYPE or key is None:
+        if (
+            header.get("alg") != ALGORITHM
+            or header.get("typ") != HEADER_TYPE
+            or not header.keys() <= HEADER_PARAMETERS
+            or key is None
+        ):
             raise jwt.InvalidTokenError("token header not acceptable")
         claims = jwt.decode(
             token,

@@ -47,6 +47,8 @@ class Stack:
             "METRICS_PORT": self.metrics_url.split(":")[2].split("/")[0],
             "FC_INSTANCES": "2",
             "WEB_CONCURRENCY": "2",
+            # No SIGTERM drain: stopping a test's process must be quick (tests of it set their own).
+            "DRAIN_SECONDS": "0",
             "PROMETHEUS_MULTIPROC_DIR": None,  # each gunicorn makes its own
             # Every test client is 127.0.0.1, so user-service's per-client limits (a few failed logins
             # and registrations per 10 minutes) would let one test starve the next; the tests of

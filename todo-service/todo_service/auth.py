@@ -14,47 +14,71 @@ from .errors import Problem
 ALGORITHM = "EdDSA"  # the one algorithm faas signs with; nothing else is accepted
 LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "nbf", "iat", "jti"]
-JWKS_FETCH_TIMEOUT_SECONDS = 2
-JWKS_CACHE_SECONDS = 300
-# An unknown kid refetches the JWKS at most this often, so random kids cannot flood faas.
-JWKS_REFRESH_INTERVAL_SECONDS = 10
+# faas writes only these header parameters. Any other is refused, above all those naming key
+# material (jwk, jku, x5u, x5c): keys come from faas's JWKS and nowhere else.
+HEADER_PARAMETERS = frozenset({"alg", "kid", "typ"})
+# Per connect and per read: a JWKS that is down or hangs fails a request in about 1 s, 2 s at most.
+JWKS_FETCH_TIMEOUT_SECONDS = 1
+# As long as faas's Cache-Control allows: a key withdrawn from the JWKS is refused within a minute.
+JWKS_CACHE_SECONDS = 60
+# Fetches (for an unknown kid, or again after a failure) start at most this often per process,
+# so a flood of random kids, or of requests while faas is down, cannot flood faas.
+JWKS_MIN_FETCH_INTERVAL_SECONDS = 2
 
 
 def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
+def _unavailable() -> Problem:
+    return Problem(
+        503, "signing keys unavailable", {"Retry-After": str(JWKS_MIN_FETCH_INTERVAL_SECONDS)}
+    )
+
+
+class SigningKeys:
+    """faas's public keys by kid, from its JWKS, cached here with the limits above."""
+
+    def __init__(self, jwks_url: str):
+        # PyJWKClient fetches (refusing redirects, which could lead to an attacker's keys) and
+        # parses; the caching is ours, to bound the fetches.
+        self._client = jwt.PyJWKClient(
+            jwks_url, cache_jwk_set=False, timeout=JWKS_FETCH_TIMEOUT_SECONDS
+        )
+        self._lock = threading.Lock()
+        # (keys by kid, monotonic time they expire), replaced whole so readers need no lock.
+        self._cached: tuple[dict[str, Any], float] = ({}, float("-inf"))
+        self._next_fetch = float("-inf")
+
+    def get(self, kid: str) -> Any:
+        """The public key `kid`; Problem 401 if faas has no such key, 503 if its JWKS is unusable."""
+        keys, expires = self._cached
+        if kid not in keys or time.monotonic() >= expires:
+            with self._lock:  # one fetch at a time: the threads waiting on it use its result
+                keys, expires = self._cached
+                now = time.monotonic()
+                if (kid not in keys or now >= expires) and now >= self._next_fetch:
+                    self._next_fetch = now + JWKS_MIN_FETCH_INTERVAL_SECONDS
+                    self._cached = keys, expires = self._fetch(), now + JWKS_CACHE_SECONDS
+        if time.monotonic() >= expires:
+            raise _unavailable()
+        if kid not in keys:
+            raise _unauthorized("unknown signing key")
+        return keys[kid]
+
+    def _fetch(self) -> dict[str, Any]:
+        try:
+            keys = self._client.get_signing_keys()
+        except (jwt.PyJWTError, OSError, ValueError) as error:  # down, hung, redirected, not a JWKS
+            raise _unavailable() from error
+        return {key.key_id: key.key for key in keys if key.algorithm_name == ALGORITHM}
+
+
 class TokenVerifier:
     def __init__(self, jwks_url: str, issuer: str, audience: str):
         self.issuer = issuer
         self.audience = audience
-        self._jwks = jwt.PyJWKClient(
-            jwks_url,
-            cache_jwk_set=True,
-            lifespan=JWKS_CACHE_SECONDS,
-            cache_keys=False,
-            timeout=JWKS_FETCH_TIMEOUT_SECONDS,
-        )
-        self._refresh_lock = threading.Lock()
-        self._last_refresh = float("-inf")
-
-    def _key_for(self, kid: str) -> Any:
-        try:
-            keys = {key.key_id: key for key in self._jwks.get_signing_keys()}
-            if kid not in keys:
-                with self._refresh_lock:
-                    if time.monotonic() - self._last_refresh >= JWKS_REFRESH_INTERVAL_SECONDS:
-                        self._last_refresh = time.monotonic()
-                        keys = {
-                            key.key_id: key for key in self._jwks.get_signing_keys(refresh=True)
-                        }
-        except jwt.PyJWKClientConnectionError as error:
-            raise Problem(503, "signing keys unavailable", {"Retry-After": "1"}) from error
-        except jwt.PyJWKClientError as error:
-            raise _unauthorized("no usable signing keys") from error
-        if kid not in keys:
-            raise _unauthorized("unknown signing key")
-        return keys[kid].key
+        self.keys = SigningKeys(jwks_url)
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or Problem 401 (503 when the keys cannot be fetched)."""
@@ -63,9 +87,14 @@ class TokenVerifier:
         except jwt.PyJWTError as error:
             raise _unauthorized("malformed token") from error
         kid = header.get("kid")
-        if header.get("alg") != ALGORITHM or not isinstance(kid, str) or not 0 < len(kid) <= 128:
+        if (
+            header.get("alg") != ALGORITHM
+            or not header.keys() <= HEADER_PARAMETERS
+            or not isinstance(kid, str)
+            or not 0 < len(kid) <= 128
+        ):
             raise _unauthorized("token header not acceptable")
-        key = self._key_for(kid)
+        key = self.keys.get(kid)
         try:
             claims = jwt.decode(
                 token,

@@ -5,7 +5,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, g, json, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,14 @@ def json_object() -> dict[str, Any]:
     """The request body as a JSON object: 415 if not JSON, 400 if malformed, 422 if not an object."""
     if request.mimetype != "application/json":
         raise Problem(415, "the body must be application/json")
+    data = request.get_data(cache=True)
+    # werkzeug cuts a streamed (chunked) body at MAX_CONTENT_LENGTH without a word: one that
+    # reached the cap may have held more, so it is too large rather than malformed JSON.
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        raise RequestEntityTooLarge()
     try:
-        body = json.loads(request.get_data(cache=True))
+        body = json.loads(data)
     except (ValueError, RecursionError) as error:
         # RecursionError: pathologically deep nesting; ValueError also covers over-long integers.
         raise Problem(400, "the body is not valid JSON") from error

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -54,7 +54,11 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """200 when the database answers and its schema is at the latest migration; 503 otherwise."""
+    """200 when the database answers and its schema is at the latest migration; 503 otherwise,
+    and 503 from SIGTERM on (gunicorn.conf.py sets "draining"): requests are still served while
+    load balancers stop sending new ones."""
+    if current_app.extensions.get("draining"):
+        raise Problem(503, "shutting down", {"Retry-After": "1"})
     try:
         with db.engine().connect() as connection:
             connection.execute(text("SELECT 1"))
