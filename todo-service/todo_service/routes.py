@@ -78,8 +78,9 @@ def create_todo() -> Response:
 
     Without order it goes to the end. With an Idempotency-Key already used by the caller,
     the same body answers the todo that key made (201, same Location) and another body 422;
-    the key lives as long as that todo. Raises 415/400/422 on a bad body, 409 when no order
-    is left after the last todo.
+    while a request with that key is still in flight, 409 with Retry-After. The key lives as
+    long as that todo. Raises 415/400/422 on a bad body, 409 when no order is left after the
+    last todo.
     """
     body = json_object()
     checked = fields.parse_fields(body, required=("title",))

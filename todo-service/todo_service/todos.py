@@ -1,6 +1,7 @@
 """One owner's todos: created (idempotently), read, changed under optimistic concurrency
 (the version is the ETag), and deleted."""
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -35,6 +36,23 @@ def _by_key(session: Session, owner_id: str, key: str) -> Todo | None:
     )
 
 
+def _claim_key(session: Session, owner_id: str, key: str) -> None:
+    """Holds the owner's key until this transaction ends; 409 while another request holds it.
+
+    On PostgreSQL, a transaction-scoped advisory lock on (owner, key): a retry that arrives
+    while the first request is still running learns so at once, instead of queueing behind
+    it. SQLite runs one write at a time; there the unique constraint settles a race.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{owner_id}\x00{key}".encode()).digest()
+    lock_id = int.from_bytes(digest[:8], "big", signed=True)
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(lock_id))):
+        raise Problem(
+            409, "a request with this Idempotency-Key is still in progress", {"Retry-After": "1"}
+        )
+
+
 def _replay(todo: Todo, body_hash: str | None) -> Todo:
     if todo.idempotency_fingerprint != body_hash:
         raise Problem(422, "this Idempotency-Key was already used with a different body")
@@ -51,9 +69,12 @@ def _end_position(session: Session, owner_id: str) -> int:
 def create(
     session: Session, owner_id: str, fields: dict[str, Any], key: str | None, body_hash: str | None
 ) -> Todo:
-    """A new todo at `order` or at the end; with an idempotency key already used, the todo it made."""
-    if key is not None and (earlier := _by_key(session, owner_id, key)) is not None:
-        return _replay(earlier, body_hash)
+    """A new todo at `order` or at the end; with an idempotency key already used, the todo it
+    made (422 if the body differs); 409 while a request with the same key is in flight."""
+    if key is not None:
+        _claim_key(session, owner_id, key)
+        if (earlier := _by_key(session, owner_id, key)) is not None:
+            return _replay(earlier, body_hash)
     todo = Todo(
         owner_id=owner_id,
         title=fields["title"],

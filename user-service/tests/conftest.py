@@ -46,7 +46,14 @@ def make_app(database_url: str, jwks: JwksServer) -> Callable[..., Flask]:
     """An app on the test database and JWKS; keyword settings (environment names) override."""
 
     def make(**settings: str) -> Flask:
-        defaults = {"DATABASE_URL": database_url, "JWKS_URL": jwks.url, "LOCK_BASE_SECONDS": "1"}
+        # Every test client is 127.0.0.1: only the per-client limit tests set small limits.
+        defaults = {
+            "DATABASE_URL": database_url,
+            "JWKS_URL": jwks.url,
+            "LOCK_BASE_SECONDS": "1",
+            "CLIENT_LOGIN_FAILURE_LIMIT": "1000000",
+            "CLIENT_REGISTRATION_LIMIT": "1000000",
+        }
         return create_app({**defaults, **settings})
 
     return make

@@ -44,11 +44,16 @@ def test_revoke_is_idempotent(client, as_service, session_id):
         )
 
 
-@pytest.mark.parametrize("sid", [secrets.token_urlsafe(32), "x" * 300, "' OR '1'='1"])
-def test_unknown_session_is_404(client, as_service, sid):
+@pytest.mark.parametrize(
+    "sid",
+    [secrets.token_urlsafe(32), "x" * 300, "' OR '1'='1", "%00", "nul%00inside", "%F0%9F%98%80"],
+)
+def test_unknown_session_is_404_and_revoking_it_is_204(client, as_service, sid):
     response = client.get(f"/sessions/{sid}", headers=as_service("sessions:check"))
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+    revoked = client.delete(f"/sessions/{sid}", headers=as_service("sessions:revoke"))
+    assert revoked.status_code == 204
 
 
 def test_a_session_past_its_absolute_limit_is_404(make_app, login, as_service, user):

@@ -28,7 +28,7 @@ def test_register_answers_201_with_the_user_and_its_location(client, as_service,
 def test_register_accepts_the_shortest_and_longest_names(register, fresh_name):
     assert register(fresh_name[-3:])["username"] == fresh_name[-3:]
     longest = (fresh_name + "-" * 32)[:32]
-    assert register(longest, password="12345678")["username"] == longest
+    assert register(longest, password="8 chars!")["username"] == longest
 
 
 def test_register_refuses_a_taken_name_in_any_case(client, as_service, user):
@@ -74,6 +74,11 @@ def test_two_registrations_racing_for_a_name_give_one_201_and_one_409(app, as_se
         {"username": "alice\n", "password": "long enough"},
         {"username": "alice", "password": "7 chars"},
         {"username": "alice", "password": "p" * 129},
+        {"username": "alice", "password": "🔑" * 7},
+        {"username": "alice", "password": "trustno1"},
+        {"username": "alice", "password": "nul\x00inside"},
+        {"username": "alice", "password": "half a pair \ud83d"},
+        {"username": "alice", "password": True},
         {"username": 123, "password": "long enough"},
         {"username": "alice", "password": None},
         {"username": ["alice"], "password": "long enough"},
@@ -86,6 +91,28 @@ def test_register_refuses_invalid_input_with_422(client, as_service, body):
     response = client.post("/users", json=body, headers=as_service("users:create"))
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
+
+
+def test_register_names_the_rule_a_refused_password_breaks(client, as_service, fresh_name):
+    response = client.post(
+        "/users",
+        json={"username": fresh_name, "password": "Password1"},
+        headers=as_service("users:create"),
+    )
+    assert response.status_code == 422
+    assert "most commonly used passwords" in response.json["detail"]
+
+
+def test_a_password_counts_code_points_and_is_never_normalised(register, login):
+    # Eight code points (e + COMBINING ACUTE ACCENT, four times); its NFC form has four.
+    account = register(password="e\u0301" * 4)
+    assert login(account["username"], "\u00e9" * 4).status_code == 401
+    assert login(account["username"], "e\u0301" * 4).status_code == 200
+
+
+def test_a_password_of_128_four_byte_characters_is_accepted(register, login):
+    account = register(password="𝄞" * 128)
+    assert login(account["username"], "𝄞" * 128).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -152,13 +179,21 @@ def test_the_password_is_checked_exactly_as_typed(register, login):
     assert login(account["username"], "  padded password  ").status_code == 200
 
 
-def test_authenticate_refuses_wrong_types_with_422(client, as_service):
+@pytest.mark.parametrize("password", [12345678, True, None, ["a password"]])
+def test_authenticate_refuses_wrong_types_with_422(client, as_service, password):
     response = client.post(
         "/users/authenticate",
-        json={"username": "alice", "password": 12345678},
+        json={"username": "alice", "password": password},
         headers=as_service("users:authenticate"),
     )
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("password", ["nul\x00inside", "half a pair \ud83d", "x" * 129])
+def test_a_password_that_cannot_be_one_is_a_plain_401(login, user, password):
+    response = login(user["username"], password)
+    assert response.status_code == 401
+    assert response.json["detail"] == "invalid username or password"
 
 
 def test_failures_lock_the_account_then_it_unlocks(app, login, register):

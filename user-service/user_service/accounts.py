@@ -1,15 +1,16 @@
-"""Accounts: registration, authentication with a per-account lock, and login sessions."""
+"""Accounts: registration and authentication, with a per-account lock and per-client limits."""
 
 import logging
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import NoReturn
 
 from flask import current_app, g
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import db, passwords
+from . import db, passwords, sessions, throttle
 from .config import Config
 from .errors import Problem
 from .models import Session, User, utcnow
@@ -17,7 +18,6 @@ from .models import Session, User, utcnow
 log = logging.getLogger(__name__)
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,32}")
-PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH = 8, 128
 # Integer primary keys: larger ids cannot exist, and PostgreSQL would reject them as an error.
 MAX_ID = 2**31 - 1
 INVALID_CREDENTIALS = "invalid username or password"
@@ -36,22 +36,21 @@ def normalize_username(username: str) -> str | None:
     return username if USERNAME_PATTERN.fullmatch(username) else None
 
 
-def is_valid_password(password: str) -> bool:
-    # Checked exactly as typed: no trimming, no normalisation.
-    return PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH
-
-
-def register(username: str, password: str) -> User:
-    """The new user; Problem 422 for an invalid username or password, 409 if the name is taken."""
+def register(username: str, password: str, client: str) -> User:
+    """The new user; Problem 422 for an invalid username or password, 409 if the name is taken,
+    429 when `client` has registered too often."""
+    throttle.refuse_if_over(client, throttle.REGISTRATION)
     name = normalize_username(username)
     if name is None:
         raise Problem(422, "username must be 3 to 32 of a-z, 0-9, '_', '.', '-'")
-    if not is_valid_password(password):
-        raise Problem(
-            422, f"password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters"
-        )
-    user = User(username=name, password_hash=passwords.hash_password(password))
+    problem = passwords.policy_problem(password, name)
+    if problem is not None:
+        raise Problem(422, problem)
     database = db.session()
+    # Counted before the outcome is known: a taken name (409) tells as much as a new account.
+    throttle.record(client, throttle.REGISTRATION)
+    database.commit()
+    user = User(username=name, password_hash=passwords.hash_password(password))
     database.add(user)
     try:
         database.commit()
@@ -75,15 +74,17 @@ def lock_seconds(failures: int, settings: Config) -> int:
     return min(settings.lock_base_seconds * 2 ** min(over, 32), settings.lock_max_seconds)
 
 
-def authenticate(username: str, password: str) -> tuple[User, Session]:
-    """The user and a new session; Problem 401 for bad credentials, 429 while the account is locked."""
+def authenticate(username: str, password: str, client: str) -> tuple[User, Session]:
+    """The user and a new session; Problem 401 for bad credentials, 429 while the account is
+    locked or `client` has failed too often."""
+    throttle.refuse_if_over(client, throttle.LOGIN_FAILURE)
     name = normalize_username(username)
     user = None
-    if name is not None and is_valid_password(password):
+    if name is not None and passwords.is_typeable(password):
         user = db.session().scalars(select(User).where(User.username == name)).one_or_none()
     if user is None:
-        passwords.verify_nothing(password)
-        raise Problem(401, INVALID_CREDENTIALS)
+        passwords.verify_nothing()
+        _fail(client)
     now = utcnow()
     if user.locked_until is not None and user.locked_until > now:
         # The password is not even checked while locked: guessing gains nothing.
@@ -93,13 +94,20 @@ def authenticate(username: str, password: str) -> tuple[User, Session]:
         )
     if not passwords.verify_password(user.password_hash, password):
         _count_failure(user.id)
-        raise Problem(401, INVALID_CREDENTIALS)
+        _fail(client)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.failed_logins, user.locked_until = 0, None
-    session = _start_session(user, now)
+    session = sessions.start(user, now)
     db.session().commit()
     return user, session
+
+
+def _fail(client: str) -> NoReturn:
+    # Unknown users and wrong passwords alike: both count against the client, one answer.
+    throttle.record(client, throttle.LOGIN_FAILURE)
+    db.session().commit()
+    raise Problem(401, INVALID_CREDENTIALS)
 
 
 def _count_failure(user_id: int) -> None:
@@ -128,37 +136,3 @@ def _count_failure(user_id: int) -> None:
                 "request_id": g.get("request_id"),
             },
         )
-    database.commit()
-
-
-def _start_session(user: User, now: datetime) -> Session:
-    session = Session(
-        user_id=user.id,
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(seconds=_settings().session_max_seconds),
-    )
-    db.session().add(session)
-    return session
-
-
-def check_session(session_id: str) -> Session:
-    """The active session, its last_seen_at touched; Problem 404 if unknown, revoked or expired."""
-    session = db.session().get(Session, session_id)
-    now = utcnow()
-    if session is None or session.revoked_at is not None or session.expires_at <= now:
-        raise Problem(404, "no active session with this id")
-    session.last_seen_at = now
-    db.session().commit()
-    return session
-
-
-def revoke_session(session_id: str) -> None:
-    """Ends the session; revoking an unknown or revoked one does nothing (idempotent)."""
-    db.session().execute(
-        update(Session)
-        .where(Session.id == session_id, Session.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session().commit()

@@ -13,9 +13,12 @@ DEFAULT_DATABASE_URL = (
 def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name) or str(default)
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,11 @@ class Config:
     lock_max_seconds: int
     # Absolute session lifetime: renewals never extend a session past this.
     session_max_seconds: int
+    # Per client address (as faas names it), across every instance: failed logins and
+    # registrations allowed within a sliding window; past either, that client gets 429s.
+    client_login_failure_limit: int
+    client_registration_limit: int
+    client_limit_window_seconds: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":
@@ -40,4 +48,7 @@ class Config:
             lock_base_seconds=_int(environ, "LOCK_BASE_SECONDS", 30),
             lock_max_seconds=_int(environ, "LOCK_MAX_SECONDS", 3600),
             session_max_seconds=_int(environ, "SESSION_MAX_SECONDS", 12 * 3600),
+            client_login_failure_limit=_int(environ, "CLIENT_LOGIN_FAILURE_LIMIT", 20),
+            client_registration_limit=_int(environ, "CLIENT_REGISTRATION_LIMIT", 10),
+            client_limit_window_seconds=_int(environ, "CLIENT_LIMIT_WINDOW_SECONDS", 600),
         )

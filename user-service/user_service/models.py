@@ -1,12 +1,15 @@
-"""SQLAlchemy models: users (credentials, lock state) and their login sessions."""
+"""SQLAlchemy models: users (credentials, lock state), their login sessions, and the attempts
+the per-client limits count."""
 
 import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -83,3 +86,18 @@ class Session(Base):
     # Absolute limit, fixed at creation: activity (last_seen_at) never extends it.
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class ClientAttempt(Base):
+    """One failed login or one registration by a client address, kept while its window lasts."""
+
+    __tablename__ = "client_attempts"
+    # The limit check reads one client's latest attempts of one action.
+    __table_args__ = (Index("ix_client_attempts_client_action_at", "client", "action", "at"),)
+
+    # 64-bit: attempts are written on every failure, for as long as the service runs.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    # Indexed on its own too: expired attempts of every client are deleted by it.
+    at: Mapped[datetime] = mapped_column(index=True)

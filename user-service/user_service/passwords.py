@@ -1,4 +1,12 @@
-"""Password hashing: argon2id at argon2-cffi's defaults (RFC 9106, low-memory profile)."""
+"""Passwords: the policy a new one must meet (NIST SP 800-63B) and argon2id hashing.
+
+A password is taken exactly as typed: its length counts Unicode code points, nothing is
+normalised or trimmed, and any character is allowed (spaces and emoji too) except NUL and
+unpaired surrogates, which no client types and which cannot be hashed as UTF-8.
+
+Hashing is argon2id at argon2-cffi's defaults (RFC 9106's low-memory profile: m=64 MiB, t=3,
+p=4), above OWASP's minimum (m=19 MiB, t=2, p=1).
+"""
 
 import secrets
 from functools import cache
@@ -6,7 +14,44 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+MIN_LENGTH, MAX_LENGTH = 8, 128
+
 _hasher = PasswordHasher()
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn's list of the 30,000 passwords most frequent in real leaks, lower-cased. Imported
+    # on first use, not on import: building the set takes a few tens of milliseconds.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_typeable(password: str) -> bool:
+    """Within the length limits and free of NUL and unpaired surrogates: it could be a password."""
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH or "\x00" in password:
+        return False
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def policy_problem(password: str, username: str) -> str | None:
+    """Why `username` may not choose `password`, or None when it may."""
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        return f"password must be {MIN_LENGTH} to {MAX_LENGTH} characters"
+    if not is_typeable(password):
+        return "password must not contain NUL characters or unpaired surrogates"
+    # Case-insensitively: "Password1" is guessed right after "password1".
+    folded = password.lower()
+    if folded in _common_passwords():
+        return "password is one of the most commonly used passwords; choose another"
+    if folded == username:
+        return "password must not be the username"
+    return None
 
 
 def hash_password(password: str) -> str:
@@ -32,6 +77,10 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(32))
 
 
-def verify_nothing(password: str) -> None:
-    """Spend the work of one verification, so an unknown username costs what a known one does."""
-    verify_password(_dummy_hash(), password)
+def verify_nothing() -> None:
+    """Spend the work of one verification, so an unknown username costs what a known one does.
+
+    argon2's cost does not depend on the password, so a fixed one serves for any (even one that
+    could not be hashed).
+    """
+    verify_password(_dummy_hash(), "no password matches this hash")

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, url_for
 
-from . import accounts
+from . import accounts, sessions, throttle
 from .auth import require_service
 from .errors import Problem, json_object
 from .models import Session, User
@@ -48,16 +48,18 @@ def credentials() -> tuple[str, str]:
 @bp.post("/users")
 @require_service("users:create")
 def create_user() -> tuple[Response, int, dict[str, str]]:
-    """201 the new user with its Location; 409 if the username is taken; 415/400/422 for a bad body."""
-    user = accounts.register(*credentials())
+    """201 the new user with its Location; 409 if the username is taken; 415/400/422 for a bad body
+    or a password the policy refuses; 429 + Retry-After when the client has registered too often."""
+    user = accounts.register(*credentials(), throttle.client_address())
     return jsonify(user_json(user)), 201, {"Location": url_for(".get_user", user_id=user.id)}
 
 
 @bp.post("/users/authenticate")
 @require_service("users:authenticate")
 def authenticate_user() -> Response:
-    """200 {user, session} with a new session; 401 for bad credentials; 429 + Retry-After while locked."""
-    user, session = accounts.authenticate(*credentials())
+    """200 {user, session} with a new session; 401 for bad credentials; 429 + Retry-After while the
+    account is locked or the client has failed too often."""
+    user, session = accounts.authenticate(*credentials(), throttle.client_address())
     return jsonify(user=user_json(user), session=session_json(session))
 
 
@@ -77,12 +79,12 @@ def get_user(user_id: int) -> Response:
 @require_service("sessions:check")
 def check_session(session_id: str) -> Response:
     """200 the session when active (its last_seen_at touched); 404 if unknown, revoked or expired."""
-    return jsonify(session_json(accounts.check_session(session_id)))
+    return jsonify(session_json(sessions.check(session_id)))
 
 
 @bp.delete("/sessions/<session_id>")
 @require_service("sessions:revoke")
 def revoke_session(session_id: str) -> tuple[str, int]:
     """204 once the session is revoked, also when it was unknown or revoked already."""
-    accounts.revoke_session(session_id)
+    sessions.revoke(session_id)
     return "", 204

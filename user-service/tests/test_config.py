@@ -1,0 +1,24 @@
+"""Settings: documented defaults without any environment, and a bad value fails by its name."""
+
+import pytest
+
+from user_service.config import Config
+
+
+def test_the_defaults_are_the_documented_limits():
+    config = Config.from_env({})
+    assert config.lock_after_failures == 5
+    assert (config.lock_base_seconds, config.lock_max_seconds) == (30, 3600)
+    assert config.session_max_seconds == 12 * 3600
+    assert config.client_login_failure_limit == 20
+    assert config.client_registration_limit == 10
+    assert config.client_limit_window_seconds == 600
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "ten", "1.5"])
+@pytest.mark.parametrize(
+    "name", ["CLIENT_LOGIN_FAILURE_LIMIT", "CLIENT_REGISTRATION_LIMIT", "LOCK_AFTER_FAILURES"]
+)
+def test_a_limit_below_one_or_not_a_whole_number_fails_by_name(name, value):
+    with pytest.raises(ValueError, match=name):
+        Config.from_env({name: value})
