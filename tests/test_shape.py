@@ -34,6 +34,15 @@ def test_mirrored_modules_are_identical_in_both_microservices(module):
     assert users == todos, f"{module} differs between user-service and todo-service"
 
 
+def test_the_gunicorn_worker_is_identical_in_every_service():
+    copies = {
+        (ROOT / "faas" / "runtime" / "worker.py").read_text(),
+        (PACKAGES["user-service"] / "worker.py").read_text(),
+        (PACKAGES["todo-service"] / "worker.py").read_text(),
+    }
+    assert len(copies) == 1, "worker.py differs between the services"
+
+
 @pytest.mark.parametrize("service", PACKAGES)
 def test_no_service_imports_another_services_package(service):
     others = {"user_service", "todo_service", "gateway"} - {PACKAGES[service].name}

@@ -30,6 +30,8 @@ class Config:
     memory_size: int = 512
     instances: int = 2
     instance_concurrency: int = 8
+    drain_seconds: float = 2.0  # after SIGTERM, serve this long with /readyz at 503
+    request_head_timeout: float = 10.0  # a request head must be in within this
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":
@@ -63,6 +65,8 @@ class Config:
             instance_concurrency=read(
                 "FC_INSTANCE_CONCURRENCY", _positive_int, cls.instance_concurrency
             ),
+            drain_seconds=read("DRAIN_SECONDS", _seconds_or_zero, cls.drain_seconds),
+            request_head_timeout=read("REQUEST_HEAD_TIMEOUT", _seconds, cls.request_head_timeout),
         )
 
 
@@ -84,6 +88,13 @@ def _seconds(raw: str) -> float:
     value = float(raw)
     if not 0 < value < float("inf"):
         raise ValueError("must be a positive number of seconds")
+    return value
+
+
+def _seconds_or_zero(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value < float("inf"):
+        raise ValueError("must be 0 or a positive number of seconds")
     return value
 
 

@@ -4,6 +4,7 @@ From the function's folder: gunicorn -c runtime/gunicorn.conf.py runtime.wsgi:ap
 One worker is one function instance, its threads are the instance concurrency.
 """
 
+import math
 import os
 import shutil
 import sys
@@ -27,16 +28,18 @@ if OWN_METRICS_DIR:
 
 from runtime import metrics  # noqa: E402
 from runtime.logs import get_logger  # noqa: E402
-from runtime.wsgi import application  # noqa: E402
+from runtime.worker import Worker  # noqa: E402
+from runtime.wsgi import MAX_BODY_BYTES, application  # noqa: E402
 
 bind = f"{fc_config.host}:{fc_config.port}"
 workers = fc_config.instances
-worker_class = "gthread"
+worker_class = Worker  # gthread that reads request heads in its event loop and drains on SIGTERM
 threads = fc_config.instance_concurrency
 proc_name = fc_config.function_name
 # A worker sends no heartbeat while its initializer runs: the arbiter must not kill it then.
 timeout = int(fc_config.initialization_timeout) + 30
-graceful_timeout = 10
+# From SIGTERM: the drain, then in-flight requests and pre_stop; the arbiter kills what is left.
+graceful_timeout = math.ceil(fc_config.drain_seconds + fc_config.pre_stop_timeout) + 10
 # gunicorn's control socket has one default path per user: several servers on one host (the
 # three services of `make run`, parallel tests) would take it from each other.
 control_socket_disable = True
@@ -63,6 +66,10 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
+    worker.head_timeout = fc_config.request_head_timeout
+    worker.drain_seconds = fc_config.drain_seconds
+    worker.body_limit = MAX_BODY_BYTES  # a chunked body over it shows as MAX_BODY_BYTES + 1
+    worker.on_drain = application.instance.draining.set
     application.instance.start(fc_config)
 
 

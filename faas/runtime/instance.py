@@ -30,6 +30,7 @@ class Instance:
         self.context: Context | None = None
         self.entries: Entries | None = None
         self.ready = threading.Event()
+        self.draining = threading.Event()  # set at SIGTERM: the runtime's /readyz answers 503
         self._config: Config | None = None
         self._stopping = threading.Event()
         self._running: threading.Thread | None = None  # the latest initializer run, if unfinished

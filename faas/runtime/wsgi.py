@@ -17,6 +17,10 @@ from runtime.instance import Instance
 from runtime.logs import get_logger
 
 NOT_READY_DETAIL = "function instance is not initialized"
+DRAINING_DETAIL = "function instance is shutting down"
+TOO_LARGE_DETAIL = "the request body is larger than the platform allows"
+# The platform's payload limit; the function's own cap (the gateway's is 64 KiB) may be lower.
+MAX_BODY_BYTES = 1024 * 1024
 FAILED_DETAIL = "the function failed to handle the request"
 
 log = get_logger()
@@ -43,14 +47,18 @@ class Application:
 
         metrics.IN_FLIGHT.inc()
         instance = self.instance
-        if not instance.ready.is_set():
+        refusal = self.refusal(environ)
+        if refusal:
+            status, detail = refusal
+            # Only a 503 (not ready, draining) is worth trying again, and very soon.
+            retry = [("Retry-After", "1")] if status == 503 else []
             try:
-                # What the platform answers while an instance is not ready: try again very soon.
                 return problem(
                     start,
-                    503,
-                    NOT_READY_DETAIL,
-                    [("X-Request-ID", request_id), ("Retry-After", "1")],
+                    status,
+                    detail,
+                    [("X-Request-ID", request_id), *retry],
+                    {"request_id": request_id},
                 )
             finally:
                 finish(failed=False)
@@ -76,6 +84,19 @@ class Application:
             finally:
                 finish(failed=True)
         return Body(body, finish, request_id)
+
+    def refusal(self, environ: dict) -> tuple[int, str] | None:
+        """What the runtime answers itself, as the platform would: 503 while the instance is not
+        initialized, 503 to its /readyz while it drains (so that load balancers look elsewhere
+        while requests are still served), 413 to a body over the platform's limit."""
+        if not self.instance.ready.is_set():
+            return 503, NOT_READY_DETAIL
+        if self.instance.draining.is_set() and environ.get("PATH_INFO") == "/readyz":
+            return 503, DRAINING_DETAIL
+        # gunicorn has checked it is digits; the worker gives chunked bodies one too.
+        if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+            return 413, TOO_LARGE_DETAIL
+        return None
 
 
 class Body:
@@ -119,6 +140,10 @@ def problem(
     headers = [
         ("Content-Type", "application/problem+json"),
         ("Content-Length", str(len(body))),
+        # As on every answer of the function (gateway/security.py): an error is never sniffed
+        # as something else, and never cached.
+        ("X-Content-Type-Options", "nosniff"),
+        ("Cache-Control", "no-store"),
         *headers,
     ]
     # exc_info lets the runtime replace a response the failed handler had already started.

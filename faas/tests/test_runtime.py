@@ -1,11 +1,16 @@
 """The runtime as a real gunicorn process, over real HTTP, one fixture function per edge case."""
 
 import re
+import signal
+import socket
+import time
 from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+
+from runtime.wsgi import MAX_BODY_BYTES
 
 NOT_READY = {
     "type": "about:blank",
@@ -28,7 +33,7 @@ def assert_not_ready(response: requests.Response) -> None:
     assert response.status_code == 503
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.headers["Retry-After"] == "1"
-    assert response.json() == NOT_READY
+    assert response.json() == {**NOT_READY, "request_id": response.headers["X-Request-ID"]}
 
 
 def test_first_answer_comes_after_the_initializer(start_runtime):
@@ -201,3 +206,74 @@ def test_bad_setting_stops_the_start_by_name(start_runtime):
 
     assert runtime.process.wait(timeout=20) != 0
     assert "FC_INSTANCES='none'" in runtime.process.logs()
+
+
+def test_sigterm_turns_readyz_503_while_the_instance_still_serves_then_stops(start_runtime):
+    runtime = start_runtime("ok", DRAIN_SECONDS="1.5")
+    runtime.process.wait_http(runtime.url + "/", timeout=20)
+    probe = requests.Session()  # a kept-alive connection, as a load balancer holds one
+    assert probe.get(runtime.url + "/readyz", timeout=5).json()["path"] == "/readyz"
+
+    runtime.process.process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+
+    draining = probe.get(runtime.url + "/readyz", timeout=5)
+    assert draining.status_code == 503
+    assert draining.json()["detail"] == "function instance is shutting down"
+    assert draining.headers["Retry-After"] == "1"
+    assert requests.get(runtime.url + "/", timeout=5).json()["path"] == "/"
+    started = time.monotonic()
+    assert runtime.process.wait(timeout=20) == 0
+    assert time.monotonic() - started > 0.5  # it served the rest of DRAIN_SECONDS first
+
+
+def test_clients_trickling_their_headers_hold_no_thread_and_are_cut_at_the_head_timeout(
+    start_runtime,
+):
+    runtime = start_runtime("ok", REQUEST_HEAD_TIMEOUT="1.5")
+    runtime.process.wait_http(runtime.url + "/", timeout=20)
+    port = int(runtime.url.rsplit(":", 1)[1])
+    # Five times the instance's threads, each sending its head a byte at a time.
+    trickling = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(10)]
+    for sock in trickling:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    for _ in range(3):
+        for sock in trickling:
+            sock.send(b"X")
+        started = time.monotonic()
+        assert requests.get(runtime.url + "/", timeout=5).status_code == 200
+        assert time.monotonic() - started < 1.0
+        time.sleep(0.5)
+
+    for sock in trickling:
+        with sock:
+            assert sock.recv(200).startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+
+
+def test_a_head_over_64_kib_is_refused_with_431(start_runtime):
+    runtime = start_runtime("ok")
+    runtime.process.wait_http(runtime.url + "/", timeout=20)
+    port = int(runtime.url.rsplit(":", 1)[1])
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Big: " + b"a" * 70_000)
+        assert sock.recv(200).startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_chunked_body_reaches_the_function_with_a_content_length_up_to_the_limit(
+    start_runtime,
+):
+    runtime = start_runtime("ok")
+    runtime.process.wait_http(runtime.url + "/", timeout=20)
+
+    def chunked(size: int) -> requests.Response:
+        pieces = (b"x" * 1024 for _ in range(size // 1024))  # a generator: sent chunked
+        return requests.post(runtime.url + "/", data=pieces, timeout=20)
+
+    small = chunked(10 * 1024).json()
+    assert (small["content_length"], small["body_bytes"]) == (str(10 * 1024), 10 * 1024)
+    over = chunked(MAX_BODY_BYTES + 1024)
+    assert over.status_code == 413
+    assert over.headers["Content-Type"] == "application/problem+json"
+    declared = requests.post(runtime.url + "/", data=b"x" * (MAX_BODY_BYTES + 1), timeout=20)
+    assert declared.status_code == 413

@@ -16,6 +16,7 @@ def test_defaults_work_locally(tmp_path, monkeypatch):
     assert (config.pre_stop, config.pre_stop_optional) == ("index.pre_stop", True)
     assert (config.instances, config.instance_concurrency) == (2, 8)
     assert (config.initialization_timeout, config.timeout, config.memory_size) == (30.0, 60.0, 512)
+    assert (config.drain_seconds, config.request_head_timeout) == (2.0, 10.0)
 
 
 def test_values_are_typed():
@@ -38,6 +39,10 @@ def test_values_are_typed():
     assert (config.pre_stop, config.pre_stop_optional) == ("app.main.stop", False)
 
 
+def test_drain_seconds_may_be_zero():
+    assert Config.from_env({"DRAIN_SECONDS": "0"}).drain_seconds == 0.0
+
+
 def test_empty_initializer_and_pre_stop_mean_none():
     config = Config.from_env({"FC_INITIALIZER": "", "FC_PRE_STOP": " "})
 
@@ -58,6 +63,8 @@ def test_empty_initializer_and_pre_stop_mean_none():
         ("FC_MEMORY_SIZE", "1.5"),
         ("FC_HANDLER", "handler"),
         ("FC_INITIALIZER", "index.init-ializer"),
+        ("DRAIN_SECONDS", "-1"),
+        ("REQUEST_HEAD_TIMEOUT", "0"),
     ],
 )
 def test_bad_value_fails_by_name(name, value):

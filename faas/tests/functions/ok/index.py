@@ -26,6 +26,8 @@ def handler(environ, start_response):
             "instance_id": context.instance_id,
             "pid": os.getpid(),
             "path": environ.get("PATH_INFO"),
+            "content_length": environ.get("CONTENT_LENGTH"),
+            "body_bytes": len(environ["wsgi.input"].read()),
             "function": {
                 "name": function.name,
                 "handler": function.handler,
