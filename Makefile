@@ -27,7 +27,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .tools .data */.data .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .tools .data */.data .pytest_cache .ruff_cache .hypothesis test-artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 up:

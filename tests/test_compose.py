@@ -105,8 +105,11 @@ def test_every_url_names_a_compose_service_on_the_port_that_service_listens_on(s
         for value in service.get("environment", {}).values()
         if "://" in str(value)
     ]
-    assert len(urls) == 8  # 4 DATABASE_URL, 2 JWKS_URL, USER_ and TODO_SERVICE_URL
+    assert len(urls) == 9  # 4 DATABASE_URL, 2 JWKS_URL, USER_ and TODO_SERVICE_URL, PUBLIC_URL
     for name, url in urls:
+        if url == services["faas"]["environment"]["PUBLIC_URL"]:
+            assert urlsplit(url).port == 9000, "PUBLIC_URL names the published port"
+            continue
         parts = urlsplit(url)
         assert parts.hostname in ports, f"{name}: {url} names no service"
         assert parts.port == ports[parts.hostname], f"{name}: {url}"

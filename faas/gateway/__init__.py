@@ -5,11 +5,11 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, errors, health, logs, routes
+from . import auth, errors, health, logs, openapi, routes, security
 from .config import Config
 from .health import wait_until_ready
-from .proxy import Services
 from .tokens import Keys, Tokens
+from .upstream import Services
 
 __all__ = ["close", "create_app", "wait_until_ready"]
 
@@ -27,6 +27,9 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
+    # Werkzeug would answer `//x` with a redirect built from the client's Host header: a client
+    # must never steer a Location. Such paths are simply not found.
+    app.url_map.merge_slashes = False
     tokens = Tokens(
         Keys.from_config(settings),
         settings.jwt_issuer,
@@ -38,9 +41,11 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.extensions["sessions"] = auth.Sessions(settings.session_check_cache_seconds)
     logs.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
     health.init_app(app)
-    app.register_blueprint(routes.bp)
+    routes.init_app(app)
+    app.register_blueprint(openapi.bp)
     return app
 
 

@@ -1,30 +1,27 @@
-"""Who is calling: a user token from the cookie or a Bearer header, its session, CSRF, renewal."""
+"""Who is calling: a user token from the cookie or a Bearer header, its session, renewal."""
 
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from urllib.parse import urlsplit
 
 import jwt
 from flask import Flask, Response, current_app, g, request
 
-from .config import Config
 from .errors import Problem
-from .proxy import call_user_service, public_scheme, session_path
+from .proxy import call_user_service, session_path
+from .security import settings
 from .tokens import Tokens
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LOGIN_PATH = "/api/login"
-
-
-def settings() -> Config:
-    return current_app.config["SETTINGS"]
 
 
 def tokens() -> Tokens:
     return current_app.extensions["tokens"]
+
+
+def session_end_of(session: dict) -> float:
+    """The absolute end (epoch seconds) of a session as user-service describes it."""
+    return datetime.fromisoformat(session["expires_at"]).timestamp()
 
 
 class Sessions:
@@ -35,10 +32,10 @@ class Sessions:
 
     def __init__(self, ttl_seconds: float):
         self._ttl = ttl_seconds
-        self._entries: dict[str, tuple[float, int | None]] = {}
+        self._entries: dict[str, tuple[float, float | None]] = {}
         self._lock = threading.Lock()
 
-    def end_of(self, sid: str) -> int | None:
+    def end_of(self, sid: str) -> float | None:
         """The absolute end (epoch seconds) of the active session `sid`; None when it has ended."""
         cached = self._entries.get(sid)
         if cached and time.monotonic() - cached[0] < self._ttl:
@@ -46,13 +43,13 @@ class Sessions:
         response = call_user_service("GET", session_path(sid), "sessions:check")
         end = None
         if response.status == 200:
-            end = int(datetime.fromisoformat(response.json()["expires_at"]).timestamp())
+            end = session_end_of(response.json())
         elif response.status != 404:
             raise Problem(503, "sessions cannot be checked", {"Retry-After": "1"})
         self.remember(sid, end)
         return end
 
-    def remember(self, sid: str, end: int | None) -> None:
+    def remember(self, sid: str, end: float | None) -> None:
         now = time.monotonic()
         with self._lock:
             if len(self._entries) >= self.MAX_ENTRIES:
@@ -73,7 +70,7 @@ def request_token() -> tuple[str, bool] | None:
     if "Authorization" in request.headers:
         scheme, _, token = request.headers["Authorization"].partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Problem(401, "the Authorization header must be a Bearer token")
+            raise _unauthorized("the Authorization header must be a Bearer token", False)
         return token.strip(), False
     token = request.cookies.get(settings().cookie_name)
     return (token, True) if token else None
@@ -94,20 +91,22 @@ def authenticate() -> None:
     token, via_cookie = found
     claims = _verified_claims(token, via_cookie)
     session_end = current_app.extensions["sessions"].end_of(claims["sid"])
-    if session_end is None:
+    # A cached answer may predate the session's absolute end: that end is final, renewals or not.
+    if session_end is None or session_end <= time.time():
         raise _unauthorized("the session has ended", via_cookie)
     g.claims, g.user_token = claims, token
     if via_cookie:
         _renew_if_half_used(claims, session_end)
 
 
-def _renew_if_half_used(claims: dict, session_end: int) -> None:
+def _renew_if_half_used(claims: dict, session_end: float) -> None:
     now = time.time()
     if now - claims["iat"] <= (claims["exp"] - claims["iat"]) / 2:
         return
-    if min(now + tokens().ttl_seconds, session_end) <= claims["exp"]:
+    not_after = int(session_end)
+    if min(now + tokens().ttl_seconds, not_after) <= claims["exp"]:
         return  # the session's absolute end caps the token already: a new one would not last longer
-    token, exp = tokens().user_token(claims["sub"], claims["username"], claims["sid"], session_end)
+    token, exp = tokens().user_token(claims["sub"], claims["username"], claims["sid"], not_after)
     g.cookie, g.user_token = (token, exp), token
 
 
@@ -120,31 +119,6 @@ def require_user(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def _public_origin() -> str:
-    return f"{public_scheme()}://{request.host}"
-
-
-def _check_csrf() -> None:
-    # A Bearer header cannot be sent cross-site without a CORS preflight, which faas never grants.
-    if request.method in SAFE_METHODS or "Authorization" in request.headers:
-        return
-    has_cookie = settings().cookie_name in request.cookies
-    # Login without a cookie is checked too: a forged login would sign the victim in as the attacker.
-    if not has_cookie and request.path != LOGIN_PATH:
-        return
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        raise Problem(403, "cross-site requests are refused")
-    origin = request.headers.get("Origin")
-    if origin is None and request.referrer:
-        referrer = urlsplit(request.referrer)
-        origin = f"{referrer.scheme}://{referrer.netloc}"
-    # Browsers always send Origin on a POST; a cookie-less login without one is no browser's.
-    if origin is None and not has_cookie:
-        return
-    if origin != _public_origin():
-        raise Problem(403, "the request must come from this site (Origin or Referer)")
 
 
 def _write_cookie(response: Response) -> Response:
@@ -163,5 +137,4 @@ def _write_cookie(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_check_csrf)
     app.after_request(_write_cookie)

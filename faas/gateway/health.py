@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify
 from urllib3.util import Timeout
 
 from .errors import Problem
-from .proxy import Services
+from .upstream import Services
 
 # A readiness probe must answer quickly even when a service hangs.
 PROBE_TIMEOUT = Timeout(connect=1, read=2)

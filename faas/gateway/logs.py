@@ -47,6 +47,8 @@ def _take_request_id() -> None:
 
 def _log_request(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.request_id
+    # Every answer says what it is and nothing may guess otherwise (faas also sets it itself).
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
     # The route, not the path: query strings, headers and some paths (a session id) carry
     # secrets that never reach the log.
     fields = {

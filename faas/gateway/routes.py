@@ -7,18 +7,25 @@ from urllib.parse import quote
 
 import jwt
 import urllib3
-from flask import Blueprint, Response, current_app, g, jsonify, request, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, send_from_directory
+from werkzeug.routing import PathConverter
 
-from .auth import SAFE_METHODS, request_token, require_user, settings, tokens
+from .auth import request_token, require_user, session_end_of, tokens
 from .errors import Problem, json_object
 from .proxy import call_user_service, forward_todos, relay, session_path
+from .security import settings
 
 bp = Blueprint("gateway", __name__)
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+CREDENTIALS = frozenset({"username", "password"})
+
+
+class AssetConverter(PathConverter):
+    """A file path under the static folder, decided by routing before any file is looked at:
+    no segment is empty or starts with a dot (no `..`, no dotfiles such as .env or .git), none
+    holds a NUL, and nothing under api/ (whose unknown paths are the API's 404s and 405s)."""
+
+    regex = r"(?!api/)[^/.\x00][^/\x00]*(?:/[^/.\x00][^/\x00]*)*"
 
 
 def _timestamp(epoch: int) -> str:
@@ -29,8 +36,11 @@ def _timestamp(epoch: int) -> str:
 
 
 def _credentials() -> dict[str, Any]:
+    """{username, password} from the body; 422 for any other member (a typo is not ignored)."""
     body = json_object()
-    return {name: body[name] for name in ("username", "password") if name in body}
+    if set(body) - CREDENTIALS:
+        raise Problem(422, "the body may hold only username and password")
+    return body
 
 
 def _authenticate_user() -> urllib3.BaseHTTPResponse:
@@ -40,15 +50,18 @@ def _authenticate_user() -> urllib3.BaseHTTPResponse:
 def _issue_user_token(authenticated: dict[str, Any]) -> tuple[str, int]:
     """A user token for a new session from user-service's {user, session}; and its exp."""
     user, session = authenticated["user"], authenticated["session"]
-    session_end = int(datetime.fromisoformat(session["expires_at"]).timestamp())
+    session_end = session_end_of(session)
     current_app.extensions["sessions"].remember(session["id"], session_end)
-    return tokens().user_token(user["id"], user["username"], session["id"], session_end)
+    return tokens().user_token(user["id"], user["username"], session["id"], int(session_end))
 
 
 @bp.post("/api/register")
 def register_user() -> Response:
-    """201 the new user; 409 if the username is taken; 422 if invalid (user-service decides)."""
-    return relay(call_user_service("POST", "/users", "users:create", _credentials()))
+    """201 the new user; 409 if the username is taken; 422 if invalid (user-service decides);
+    429 with Retry-After when this client has registered too often."""
+    return relay(
+        call_user_service("POST", "/users", "users:create", _credentials()), ("Retry-After",)
+    )
 
 
 @bp.post("/api/login")
@@ -135,31 +148,13 @@ def get_app() -> Response:
     return send_from_directory(settings().static_dir, "index.html")
 
 
-@bp.get("/<path:filename>")
+@bp.get("/<asset:filename>")
 def get_asset(filename: str) -> Response:
-    """A file of the browser app; 404 (problem+json) for anything else."""
+    """A file of the browser app; 404 (problem+json) for anything else. send_from_directory
+    refuses paths that leave the folder (absolute ones too) on its own as well."""
     return send_from_directory(settings().static_dir, filename)
 
 
-@bp.before_app_request
-def _require_json_body() -> None:
-    # JSON bodies only: this also stops the content types a cross-site form can send.
-    if request.method in SAFE_METHODS or not request.path.startswith("/api/"):
-        return
-    has_body = request.content_length or "Transfer-Encoding" in request.headers
-    if (has_body or request.content_type) and request.mimetype != "application/json":
-        raise Problem(415, "the body must be application/json")
-
-
-@bp.after_app_request
-def _security_headers(response: Response) -> Response:
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-        # same-origin, not no-referrer: our own requests keep Referer for the CSRF check, while
-        # other sites learn nothing.
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-    if request.path.startswith("/api/"):
-        response.headers["Cache-Control"] = "no-store"
-    return response
+def init_app(app: Flask) -> None:
+    app.url_map.converters["asset"] = AssetConverter
+    app.register_blueprint(bp)

@@ -116,6 +116,7 @@ class GatewayStack:
             "JWT_PREVIOUS_PUBLIC_KEY_FILES": str(self.previous_key_file),
             "SESSION_CHECK_CACHE_SECONDS": "1",
             "STATIC_DIR": str(self.tmp_dir / "static"),
+            "PUBLIC_URL": ORIGIN,
             **overrides,
         }
 

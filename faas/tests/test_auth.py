@@ -182,6 +182,16 @@ def test_cookie_requests_that_change_state_must_come_from_our_origin(
     assert without_origin.get("/api/me").status_code == 200  # the logout above was refused
 
 
+def test_the_origin_checked_is_public_urls_never_the_requests_host(without_origin: FlaskClient):
+    evil = "http://evil.example"
+    token = without_origin.get_cookie("jwtToken").value
+    without_origin.set_cookie("jwtToken", token, domain="evil.example")
+
+    response = without_origin.post("/api/todos", json=TODO, headers={"Origin": evil}, base_url=evil)
+
+    assert response.status_code == 403
+
+
 def test_same_origin_requests_pass_by_origin_or_by_referer(without_origin: FlaskClient):
     by_origin = without_origin.post("/api/todos", json=TODO, headers={"Origin": "http://localhost"})
     by_referer = without_origin.post(

@@ -51,6 +51,21 @@ def test_client_sent_forwarding_headers_are_never_passed_on(logged_in: FlaskClie
     assert response.json["url"].startswith("http://localhost/api/todos/")
 
 
+def test_urls_are_built_from_public_url_never_from_the_requests_host(make_gateway, bearer: dict):
+    app = make_gateway(PUBLIC_URL="https://todos.example:8443/app")
+
+    response = app.test_client().post(
+        "/api/todos", json={"title": "public"}, headers=bearer, base_url="http://evil.example"
+    )
+
+    assert response.status_code == 201
+    assert (
+        response.headers["Location"]
+        == f"https://todos.example:8443/app/api/todos/{response.json['id']}"
+    )
+    assert response.json["url"] == response.headers["Location"]
+
+
 def test_the_list_pages_with_a_public_next_link(logged_in: FlaskClient):
     for title in ("one", "two", "three"):
         create(logged_in, title)

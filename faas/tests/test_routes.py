@@ -64,6 +64,13 @@ def test_register_passes_409_for_a_taken_name_and_422_for_invalid_input(
     assert_problem(invalid, 422)
 
 
+@pytest.mark.parametrize("path", ["/api/register", "/api/login", "/api/token"])
+def test_credentials_with_other_members_are_refused_with_422(browser: FlaskClient, path: str):
+    body = {"username": f"user_{secrets.token_hex(4)}", "password": PASSWORD, "admin": True}
+
+    assert_problem(browser.post(path, json=body), 422)
+
+
 @pytest.mark.parametrize(
     ("path", "content_type"),
     [
@@ -107,7 +114,8 @@ def test_login_sets_an_httponly_lax_cookie_and_never_puts_the_token_in_the_body(
 def test_with_cookie_secure_the_cookie_is_a_secure_host_cookie(
     make_gateway, browser_of, account: dict
 ):
-    client = browser_of(make_gateway(COOKIE_SECURE="true"), "https://localhost")
+    secure = make_gateway(COOKIE_SECURE="true", PUBLIC_URL="https://localhost")
+    client = browser_of(secure, "https://localhost")
 
     response = client.post("/api/login", json=credentials(account), base_url="https://localhost")
     me = client.get("/api/me", base_url="https://localhost")
@@ -268,6 +276,42 @@ def test_static_assets_are_served_and_anything_else_is_a_404_problem(browser: Fl
     assert asset.headers["X-Content-Type-Options"] == "nosniff"
     for path in ("/missing.js", "/../conftest.py", "/api/unknown", "/static/app.js"):
         assert_problem(browser.get(path), 404)
+
+
+def test_dotfiles_and_paths_out_of_the_static_folder_are_never_served(
+    browser: FlaskClient, gateway_stack
+):
+    (gateway_stack.tmp_dir / "static" / ".env").write_text("SECRET=1")
+    (gateway_stack.tmp_dir / "outside.txt").write_text("outside")
+
+    for path in ("/.env", "/%2eenv", "/../outside.txt", "/%2e%2e/outside.txt", "//etc/passwd"):
+        response = browser.get(path)
+        assert_problem(response, 404)
+        assert b"SECRET" not in response.data and b"outside" not in response.data
+
+
+def test_a_post_only_api_route_answers_get_with_405(browser: FlaskClient):
+    response = browser.get("/api/logout")
+
+    assert_problem(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+def test_a_body_over_the_cap_is_413_even_where_no_view_reads_it(browser: FlaskClient):
+    response = browser.post(
+        "/api/logout", data=b" " * (64 * 1024 + 1), content_type="application/json"
+    )
+
+    assert_problem(response, 413)
+
+
+def test_hsts_is_sent_only_with_cookie_secure(make_gateway, browser: FlaskClient):
+    secure = make_gateway(COOKIE_SECURE="true", PUBLIC_URL="https://localhost").test_client()
+
+    assert "Strict-Transport-Security" not in browser.get("/").headers
+    for path in ("/", "/api/me", "/missing"):
+        hsts = secure.get(path, base_url="https://localhost").headers["Strict-Transport-Security"]
+        assert hsts == "max-age=63072000; includeSubDomains"
 
 
 def test_api_answers_are_never_cached(logged_in: FlaskClient):
