@@ -33,6 +33,7 @@ export class TodoStore {
     this.onError = onError;
     this.closed = false; // set at logout: late answers must not touch the next user's screen
     this.saving = 0; // calls under way: the page says it is busy until the server has them all
+    this.creating = Promise.resolve(); // the last create sent
   }
 
   close() {
@@ -75,7 +76,10 @@ export class TodoStore {
     const todo = fromServer({ id: null, title, completed: false });
     this.todos.push(todo);
     this.changed();
-    todo.queue = this.track(api.createTodo({ title }, newUuid())).then(
+    // Creates go one after another: the server puts each new todo at the end, so the list it
+    // keeps has the order the user typed, as on screen.
+    const created = this.creating.then(() => api.createTodo({ title }, newUuid()));
+    todo.queue = this.track(created).then(
       ({ todo: saved, etag }) => {
         Object.assign(todo, { id: saved.id, etag });
         this.changed();
@@ -86,6 +90,7 @@ export class TodoStore {
         this.failed(error, `Could not add “${title}”`);
       },
     );
+    this.creating = todo.queue; // settles either way: a failed create does not block the next
   }
 
   update(todo, changes) {
