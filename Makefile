@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test lint clean up down logs
+.PHONY: install run migrate test lint clean up down logs bench
 
 install: $(STAMP)
 
@@ -21,6 +21,9 @@ run: migrate
 
 test: install
 	scripts/test.sh
+
+bench: install
+	scripts/bench.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import requests
 
+from bench.procs import tree_cpu_seconds
 from support.processes import free_port
 from support.stack import Stack
 
@@ -23,6 +24,7 @@ class Start:
     seconds: float = 0.0
     statuses: Counter = field(default_factory=Counter)  # answers before it, by status
     wrong_lists: int = 0  # 200s whose list was not the stored one: empty or partial
+    cpu_seconds: float = 0.0  # what the started processes spent until then
 
 
 def titles(answer: requests.Response) -> list[str]:
@@ -67,7 +69,9 @@ def one_instance(stack: Stack, token: str, expected: list[str], log_dir: Path) -
         env={"FC_INSTANCES": "1", "METRICS_PORT": str(free_port())},
     )
     try:
-        return first_correct_list(f"http://127.0.0.1:{port}", token, expected, started)
+        start = first_correct_list(f"http://127.0.0.1:{port}", token, expected, started)
+        start.cpu_seconds = tree_cpu_seconds(process.pid)
+        return start
     finally:
         process.stop()
 
@@ -77,6 +81,7 @@ def whole_stack(stack: Stack, token: str, expected: list[str]) -> Start:
     stack.stop()
     started = time.monotonic()
     stack.start()
-    result = first_correct_list(stack.faas_url, token, expected, started)
+    start = first_correct_list(stack.faas_url, token, expected, started)
+    start.cpu_seconds = sum(tree_cpu_seconds(process.pid) for process in stack.processes.values())
     stack.wait_ready()  # every process fully up before the next stop
-    return result
+    return start

@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.procs import CPUS, cpu_seconds, descendants, machine_busy_seconds
+from bench.procs import CPUS, cpu_seconds, machine_busy_seconds, tree_cpu_seconds
 
 
 def _postgres_backends(databases: tuple[str, ...]) -> dict[int, float]:
@@ -64,7 +64,7 @@ class CpuMonitor:
                 self._backends[pid] = (self._backends.get(pid, (0.0, 0.0))[0], used)
 
     def _snapshot(self) -> dict[str, float]:
-        tree = sum(cpu_seconds(pid) for pid in descendants(os.getpid()))
+        tree = tree_cpu_seconds(os.getpid())
         with self._lock:
             backends = sum(last - first for first, last in self._backends.values())
         return {"at": time.monotonic(), "busy": machine_busy_seconds(), "ours": tree + backends}

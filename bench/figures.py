@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.stats import Summary, difference, metric, ratio, summarize, within_rounds
+from bench.wrk import SPREAD_SKEW
 
 
 @dataclass(frozen=True)
@@ -18,18 +19,17 @@ class Figure:
     bound: float | None = None  # the target's number, for the chart
 
 
-def _target(value: Summary, compare: Callable, bound: float, unit: str) -> tuple[str, bool]:
-    sign = "≥" if compare is operator.ge else "≤"
-    return f"{sign} {bound:g}{unit}", compare(value.median, bound)
-
-
 def _median(rounds: list[dict[str, dict[str, float]]], name: str, contender: str) -> float:
     return summarize([one[contender] for one in metric(rounds, name)]).median
 
 
-def targeted(name: str, value: Summary, unit: str, compare, bound: float, detail: str) -> Figure:
-    target, passed = _target(value, compare, bound, unit)
-    return Figure(name, value, unit, target, passed, detail, bound)
+def targeted(
+    name: str, value: Summary, unit: str, compare: Callable, bound: float, detail: str
+) -> Figure:
+    """A figure whose median must be ≥ (operator.ge) or ≤ (operator.le) bound."""
+    sign = "≥" if compare is operator.ge else "≤"
+    passed = compare(value.median, bound)
+    return Figure(name, value, unit, f"{sign} {bound:g}{unit}", passed, detail, bound)
 
 
 def proxy_figures(rounds: list) -> list[Figure]:
@@ -70,6 +70,17 @@ def proxy_figures(rounds: list) -> list[Figure]:
             " ms",
             "report",
             None,
+        ),
+        Figure(
+            "faas CPU per proxied request (c=32)",
+            summarize([one["faas"]["cpu_ms_faas"] for one in rounds]),
+            " ms",
+            "report",
+            None,
+            "todo-service CPU per request: "
+            f"{_median(rounds, 'cpu_ms_todo-service', 'direct'):.2f} ms direct, "
+            f"{_median(rounds, 'cpu_ms_todo-service', 'faas'):.2f} ms behind faas; nginx "
+            f"{_median(rounds, 'cpu_ms_nginx', 'nginx'):.2f} ms per request",
         ),
     ]
 
@@ -114,6 +125,34 @@ def login_figures(rounds: list[dict[str, float]], processes: int) -> list[Figure
     ]
 
 
+def errors_figure(*comparisons: list) -> Figure:
+    """Failed requests and non-2xx answers in all measured wrk runs (warm-ups excluded)."""
+    errors = sum(
+        values["errors"] for rounds in comparisons for one in rounds for values in one.values()
+    )
+    return Figure("failed or non-2xx requests under load", errors, "", "0", errors == 0, bound=0)
+
+
+def lopsided_figure(*comparisons: list) -> Figure:
+    """Throughput runs in which one worker of a service did most of its work (see wrk.py)."""
+    runs = [
+        run
+        for rounds in comparisons
+        for one in rounds
+        for values in one.values()
+        for run in values["runs"]
+    ]
+    lopsided = sum(run["skew"] > SPREAD_SKEW for run in runs)
+    return Figure(
+        "throughput runs with one worker doing most of the work",
+        lopsided,
+        f" of {len(runs)}",
+        "report",
+        None,
+        "left out of the req/s medians wherever the same measurement had runs spread evenly",
+    )
+
+
 def cold_start_figures(one: list[dict], stack: list[dict]) -> list[Figure]:
     def before(starts: list[dict]) -> str:
         statuses: dict[str, int] = {}
@@ -121,7 +160,11 @@ def cold_start_figures(one: list[dict], stack: list[dict]) -> list[Figure]:
             for status, count in start["statuses"].items():
                 statuses[status] = statuses.get(status, 0) + count
         answers = ", ".join(f"{count} x {status}" for status, count in sorted(statuses.items()))
-        return f"{len(starts)} starts; answers before the first correct one: {answers or 'none'}"
+        cpu = summarize([start["cpu_seconds"] for start in starts]).median
+        return (
+            f"{len(starts)} starts, {cpu:.2f} CPU-s each (median); "
+            f"answers before the first correct one: {answers or 'none'}"
+        )
 
     wrong = sum(start["wrong_lists"] for start in stack)
     return [
@@ -145,38 +188,3 @@ def cold_start_figures(one: list[dict], stack: list[dict]) -> list[Figure]:
             "cold start, whole stack: empty or partial 200s", wrong, "", "0", wrong == 0, bound=0
         ),
     ]
-
-
-def memory_figures(memory: dict[str, dict[str, dict[str, float]]]) -> list[Figure]:
-    """RSS after load per service (master and workers summed), with idle and PSS beside it."""
-    figures = []
-    for name, after in memory["after_load"].items():
-        idle = memory["idle"][name]
-        figures.append(
-            Figure(
-                f"memory: {name} ({after['processes']} processes)",
-                after["rss_mb"],
-                " MiB",
-                "report",
-                None,
-                f"RSS idle {idle['rss_mb']:.0f} MiB, after load {after['rss_mb']:.0f} MiB; "
-                f"PSS idle {idle['pss_mb']:.0f} MiB, after load {after['pss_mb']:.0f} MiB",
-            )
-        )
-    return figures
-
-
-def cpu_figure(phases: list[dict], cpus: int) -> Figure:
-    """The share of the machine's CPU capacity other jobs took during the run."""
-    other = sum(phase["other_cpu_s"] for phase in phases)
-    seconds = sum(phase["seconds"] for phase in phases)
-    noisiest = max(phases, key=lambda phase: phase["other_share"])
-    return Figure(
-        "CPU taken by other processes during the run",
-        100 * other / (cpus * seconds),
-        " %",
-        "report",
-        None,
-        f"{other:.1f} CPU-s of {cpus} CPUs x {seconds:.0f} s; most in "
-        f"{noisiest['phase']}: {100 * noisiest['other_share']:.0f} %",
-    )

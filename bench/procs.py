@@ -65,3 +65,8 @@ def rss_mb(pids: Iterable[int]) -> dict[str, float]:
             if name in ("Rss", "Pss"):
                 sizes[f"{name.lower()}_mb"] += int(value.split()[0]) / 1024
     return sizes
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of root and every live process below it, with those they have reaped."""
+    return sum(cpu_seconds(pid) for pid in descendants(root))

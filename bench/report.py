@@ -19,7 +19,9 @@ def measured(figure: Figure) -> str:
             f"{value.median:.{digits}f}{figure.unit} "
             f"[{value.low:.{digits}f}, {value.high:.{digits}f}]"
         )
-    return f"{value:.0f}{figure.unit}" if value >= 10 or value == 0 else f"{value:.2f}{figure.unit}"
+    if isinstance(value, int) or value >= 10:
+        return f"{value:.0f}{figure.unit}"
+    return f"{value:.2f}{figure.unit}"
 
 
 def table(figures: list[Figure]) -> str:

@@ -15,30 +15,34 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import chart, coldstart, figures, report
+from bench import chart, coldstart, costs, figures, report
 from bench.cpu import CpuMonitor
-from bench.data import bench_user, database_name, seed_todos, todos_database
 from bench.login import HashPool, login_rate
-from bench.nginx import start_nginx
 from bench.procs import CPUS, descendants, rss_mb
 from bench.stats import round_order
-from bench.wrk import Target, compare
-from support.processes import free_port
+from bench.system import prepare
+from bench.wrk import compare
 from support.stack import Stack, start_stack
 
 HERE = Path(__file__).resolve().parent
-SMALL_TABLE, LARGE_TABLE = 1_000, 1_000_000
+# Above this share of the CPUs taken by other jobs, a run says its figures are not to be trusted.
+NOISY_PERCENT = 20
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (at least 3)")
-    parser.add_argument("--seconds", type=float, default=3, help="length of one wrk run")
+    parser.add_argument("--seconds", type=int, default=3, help="length of a c=1 latency run")
     parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind")
     parser.add_argument("--logins", type=int, default=32, help="logins (and hashes) per round")
     parser.add_argument("--clients", type=int, default=4, help="concurrent login clients")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json/.png")
     return parser.parse_args(argv)
+
+
+def say(what: str) -> None:
+    """Progress on stderr, so a long run shows where it is."""
+    print(f"bench: {what}", file=sys.stderr, flush=True)
 
 
 def memory(processes: dict[str, int]) -> dict[str, dict[str, float]]:
@@ -53,65 +57,39 @@ def memory(processes: dict[str, int]) -> dict[str, dict[str, float]]:
 def login_rounds(stack: Stack, username: str, args: argparse.Namespace) -> list[dict]:
     """Logins per second vs argon2 verifications per second, interleaved."""
     hashes = HashPool(int(stack.env["WEB_CONCURRENCY"]))
+    contenders = {
+        "logins_per_s": lambda: login_rate(stack.faas_url, username, args.logins, args.clients),
+        "hashes_per_s": lambda: hashes.rate(args.logins),
+    }
     try:
-        rounds = []
-        for index in range(args.rounds):
-            one = {}
-            for kind in round_order(["logins_per_s", "hashes_per_s"], index):
-                one[kind] = (
-                    login_rate(stack.faas_url, username, args.logins, args.clients)
-                    if kind == "logins_per_s"
-                    else hashes.rate(args.logins)
-                )
-            rounds.append(one)
-        return rounds
+        return [
+            {kind: contenders[kind]() for kind in round_order(list(contenders), index)}
+            for index in range(args.rounds)
+        ]
     finally:
         hashes.close()
 
 
 def measure(stack: Stack, tmp: Path, cleanup: ExitStack, args: argparse.Namespace) -> dict:
-    """Seed, then every measurement of the issue, in one run; the raw results."""
-    username, owner, token = bench_user(stack.faas_url)
-    expected = seed_todos(stack.env["TODOS_DATABASE_URL"], owner, SMALL_TABLE)
-    large_url = cleanup.enter_context(todos_database())
-    seeding = time.monotonic()
-    seed_todos(large_url, owner, LARGE_TABLE)
-    seed_seconds = time.monotonic() - seeding
-    large_port = free_port()
-    large = stack.launch(
-        "todos", large_port, tmp / "todos-1M.log", env={"TODOS_DATABASE_URL": large_url}
-    )
-    cleanup.callback(large.stop)
-    nginx, nginx_url = start_nginx(tmp / "nginx", f"127.0.0.1:{stack.ports['todos']}")
-    cleanup.callback(nginx.stop)
-    large.wait_http(f"http://127.0.0.1:{large_port}/readyz")
-
-    bearer = {"Authorization": f"Bearer {token}"}
-    proxy = {
-        "faas": Target(f"{stack.faas_url}/api/todos", bearer),
-        "direct": Target(f"{stack.todo_service_url}/todos", bearer),
-        "nginx": Target(f"{nginx_url}/api/todos", bearer),
-    }
-    tables = {"1k": proxy["direct"], "1M": Target(f"http://127.0.0.1:{large_port}/todos", bearer)}
-    for target in [*proxy.values(), tables["1M"]]:
-        coldstart.check_list(target.url, token, expected)
-
-    databases = tuple(
-        database_name(url)
-        for url in (stack.env["USERS_DATABASE_URL"], stack.env["TODOS_DATABASE_URL"], large_url)
-    )
-    monitor = CpuMonitor(databases).start()
+    """Every measurement of the issue, in one run; the raw results."""
+    say("seeding 1,000 and 1,000,000 todos")
+    system = prepare(stack, tmp, cleanup)
+    monitor = CpuMonitor(system.databases).start()
     cleanup.callback(monitor.stop)
-    services = {"faas": "faas", "user-service": "users", "todo-service": "todos"}
-    pids = {name: stack.processes[key].pid for name, key in services.items()} | {"nginx": nginx.pid}
-    raw = {"memory": {"idle": memory(pids)}}
-    raw["proxy_rounds"] = compare(proxy, args.rounds, args.seconds)
+    raw = {"memory": {"idle": memory(system.pids)}, "seed_seconds": system.seed_seconds}
+    say(f"proxy hop: todo-service direct, through nginx, through faas; {args.rounds} rounds")
+    raw["proxy_rounds"] = compare(system.proxy, args.rounds, args.seconds, system.pids)
     monitor.mark("proxy hop")
-    raw["table_rounds"] = compare(tables, args.rounds, args.seconds)
+    say("list cost: 1,000 vs 1,000,000 rows")
+    pids = {"1k": system.pids["todo-service"], "1M": system.large_table_pid}
+    raw["table_rounds"] = compare(system.tables, args.rounds, args.seconds, pids)
     monitor.mark("list vs table size")
-    raw["login_rounds"] = login_rounds(stack, username, args)
+    say("logins vs argon2 hash rate")
+    raw["login_rounds"] = login_rounds(stack, system.username, args)
     monitor.mark("login")
-    raw["memory"]["after_load"] = memory(pids)
+    raw["memory"]["after_load"] = memory(system.pids)
+    say(f"cold starts: {args.starts} of one instance, {args.starts} of the whole stack")
+    token, expected = system.token, system.expected
     raw["cold_one"] = [
         asdict(coldstart.one_instance(stack, token, expected, tmp)) for _ in range(args.starts)
     ]
@@ -121,7 +99,6 @@ def measure(stack: Stack, tmp: Path, cleanup: ExitStack, args: argparse.Namespac
     ]
     monitor.mark("cold start, whole stack")
     raw["cpu_phases"] = monitor.phases
-    raw["seed_seconds"] = round(seed_seconds, 2)
     return raw
 
 
@@ -129,21 +106,26 @@ def all_figures(raw: dict, hash_processes: int) -> list[figures.Figure]:
     return [
         *figures.proxy_figures(raw["proxy_rounds"]),
         *figures.table_figures(raw["table_rounds"]),
+        figures.errors_figure(raw["proxy_rounds"], raw["table_rounds"]),
+        figures.lopsided_figure(raw["proxy_rounds"], raw["table_rounds"]),
         *figures.cold_start_figures(raw["cold_one"], raw["cold_stack"]),
         *figures.login_figures(raw["login_rounds"], hash_processes),
-        *figures.memory_figures(raw["memory"]),
-        figures.cpu_figure(raw["cpu_phases"], CPUS),
+        *costs.memory_figures(raw["memory"]),
+        costs.cpu_figure(raw["cpu_phases"], CPUS),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = options(argv)
     missing = [tool for tool in ("wrk", "nginx") if shutil.which(tool) is None]
-    if missing or args.rounds < 3:
-        sys.exit(f"needs wrk and nginx (scripts/bench.sh installs them) and 3+ rounds: {missing}")
+    if missing:
+        sys.exit(f"missing {', '.join(missing)}: scripts/bench.sh (make bench) installs them")
+    if args.rounds < 3:
+        sys.exit("--rounds: at least 3, so that a median over rounds means something")
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, ExitStack() as cleanup:
+        say("starting the stack on PostgreSQL")
         stack = cleanup.enter_context(start_stack(Path(tmp), "postgresql"))
         raw = measure(stack, Path(tmp), cleanup, args)
         hash_processes = int(stack.env["WEB_CONCURRENCY"])
@@ -155,12 +137,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     results = all_figures(raw, hash_processes)
     print(report.table(results))
+    noise = costs.other_percent(raw["cpu_phases"], CPUS)
+    if noise > NOISY_PERCENT:
+        print(
+            f"\nWARNING: other processes took {noise:.0f} % of the CPUs during this run; "
+            "its figures are unreliable: run it again on a quiet machine."
+        )
     print(
-        f"\nwhole run: {raw['run']['seconds']:.0f} s; seeding 1,000,000 rows: "
+        f"\nwhole run: {raw['run']['duration_s']:.0f} s; seeding 1,000,000 rows: "
         f"{raw['seed_seconds']:.1f} s"
     )
     args.out.mkdir(parents=True, exist_ok=True)
     report.write_json(args.out / "results.json", results, raw)
     chart.write_chart(args.out / "results.png", results, raw)
     print(f"wrote {args.out / 'results.json'} and {args.out / 'results.png'}")
+    print("\nfor the README:\n" + report.markdown_table(results))
     return 0

@@ -25,6 +25,8 @@ HEADER_TYPE = "at+jwt"  # RFC 9068: an access token, never mistaken for another 
 HEADER_PARAMETERS = frozenset({"alg", "kid", "typ"})
 LEEWAY_SECONDS = 30  # clock skew between instances and services; the README documents it
 SERVICE_TOKEN_TTL_SECONDS = 60
+# Tokens whose signature and claims were checked in full; a few hundred bytes each.
+VERIFIED_TOKENS_KEPT = 4096
 USER_TOKEN_CLAIMS = ("iss", "aud", "sub", "exp", "nbf", "iat", "jti", "sid", "username")
 
 
@@ -117,6 +119,7 @@ class Tokens:
         self.ttl_seconds = ttl_seconds
         self._headers = {"kid": keys.kid, "typ": HEADER_TYPE}
         self._service_tokens: dict[str, tuple[str, int]] = {}
+        self._verified: dict[str, dict[str, Any]] = {}  # token: its claims
 
     def _sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self.keys.private_key, ALGORITHM, headers=self._headers)
@@ -151,7 +154,26 @@ class Tokens:
         return token
 
     def verify_user_token(self, token: str) -> dict[str, Any]:
-        """The claims of a user token this function issued; jwt.InvalidTokenError otherwise."""
+        """The claims of a user token this function issued; jwt.InvalidTokenError otherwise.
+
+        A client sends the same token on every request: its signature and claims are checked
+        in full once (the cache key is the whole token, so no other byte string can hit it),
+        its times on every use. The keys never change within one Tokens.
+        """
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify_in_full(token)
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                self._verified.clear()
+            self._verified[token] = claims
+        now = time.time()
+        if now >= claims["exp"] + LEEWAY_SECONDS:
+            raise jwt.ExpiredSignatureError("Signature has expired")
+        if now < claims["nbf"] - LEEWAY_SECONDS or now < claims["iat"] - LEEWAY_SECONDS:
+            raise jwt.ImmatureSignatureError("The token is not yet valid")
+        return dict(claims)
+
+    def _verify_in_full(self, token: str) -> dict[str, Any]:
         header = jwt.get_unverified_header(token)
         key = self.keys.public_keys.get(header.get("kid"))  # PyJWT has checked kid is a string
         if (
