@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from support.processes import free_port
 from support.stack import stack  # noqa: F401  (the whole system, for system and browser tests)
 from support.tokens import JwksServer, SigningKey
 
@@ -24,3 +25,9 @@ def jwks(signing_key: SigningKey) -> Iterator[JwksServer]:
 def backend(request) -> str:
     """Every test that needs a database runs on both backends; each suite makes its own database."""
     return request.param
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    return free_port()

@@ -1,7 +1,6 @@
 """Fixture ladder: database → app → client → tokens → todos, all real (HTTP JWKS, migrated database)."""
 
 import secrets
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,14 +15,6 @@ from todo_service import create_app, db
 
 # As faas issues user tokens: good for both services.
 AUDIENCES = ["user-service", "todo-service"]
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A local port nobody listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
 """Fixture ladder: database → app → client → tokens → users, all real (HTTP JWKS, migrated database)."""
 
 import secrets
-import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,14 +23,6 @@ def new_username() -> str:
 def fresh_name() -> str:
     """A username no other test uses: tests share one database per backend."""
     return new_username()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A local port nobody listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
