@@ -359,7 +359,7 @@ def test_sigterm_on_todo_service_turns_readyz_503_first_and_lets_the_in_flight_r
                 headers={"Authorization": f"Bearer {user.token}"},
                 timeout=10,
             )
-            wait_until(lambda: waiting_for_a_lock(cursor) or None, 5, "the PATCH waiting")
+            wait_until(lambda: waiting_for_a_lock(cursor) or None, 20, "the PATCH waiting")
             todos.process.send_signal(signal.SIGTERM)
             time.sleep(0.3)
             draining = probe.get(f"{url}/readyz", timeout=5)

@@ -107,7 +107,9 @@ export async function createTodo(fields, idempotencyKey, attempts = 3) {
       return await withEtag(response);
     } catch (error) {
       if (!(error instanceof ApiError) || !error.transient || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+      // Wait as long as the server asked (Retry-After), within reason.
+      const delay = Math.min(Math.max(300 * attempt, (error.retryAfter ?? 0) * 1000), 5000);
+      await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
 }
