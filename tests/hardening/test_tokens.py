@@ -10,10 +10,8 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from support.api import registered_user
-from support.tokens import ISSUER, SigningKey
+from support.tokens import ISSUER, JwksServer, SigningKey
 
 AUDIENCE = ["user-service", "todo-service"]
 DROP = object()  # a claim override that removes the claim (None is a JSON null)
@@ -165,35 +163,6 @@ def test_hmac_keyed_with_the_public_key_in_any_encoding_is_refused(caller):
 # --- key material named in the header is never used or fetched --------------------------------
 
 
-class KeyHost:
-    """An attacker's web server on 127.0.0.1 offering its JWKS at every path; counts hits."""
-
-    def __init__(self, jwks: dict):
-        self.hits = 0
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                host.hits += 1
-                body = json.dumps(jwks).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_port}/jwks.json"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
 def self_signed_certificate(attacker: SigningKey) -> str:
     """base64 DER of a certificate for the attacker's key, as x5c carries it."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "todo-faas")])
@@ -213,7 +182,7 @@ def self_signed_certificate(attacker: SigningKey) -> str:
 
 def test_key_material_named_in_the_header_is_never_used_or_fetched(caller):
     attacker = SigningKey()
-    host = KeyHost({"keys": [attacker.public_jwk]})
+    host = JwksServer([attacker])  # the attacker's JWKS, at every path
     try:
         named = {
             "jwk": {"jwk": attacker.public_jwk},
@@ -227,17 +196,17 @@ def test_key_material_named_in_the_header_is_never_used_or_fetched(caller):
                 token = attacker.sign(caller.user_claims(), {"typ": "at+jwt", **header, "kid": kid})
                 answers[f"{parameter} kid={kid}"] = caller.statuses(token)
         assert answers == {name: everywhere(401) for name in answers}
-        assert host.hits == 0
+        assert host.fetches == 0
     finally:
         host.close()
 
 
 def test_a_token_naming_key_material_is_refused_even_when_signed_by_faas(caller):
-    host = KeyHost({"keys": []})
+    host = JwksServer([])
     try:
         token = caller.sign(caller.user_claims(), jku=host.url, jwk=caller.jwk)
         assert caller.statuses(token) == everywhere(401)
-        assert host.hits == 0
+        assert host.fetches == 0
     finally:
         host.close()
 
