@@ -36,7 +36,8 @@ class Stack:
         self.user_service_url = f"http://127.0.0.1:{self.ports['users']}"
         self.todo_service_url = f"http://127.0.0.1:{self.ports['todos']}"
         self.faas_url = f"http://127.0.0.1:{self.ports['faas']}"
-        self.metrics_url = f"http://127.0.0.1:{free_port()}/metrics"
+        metrics_port = free_port()
+        self.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
         self.tmp_dir = tmp_dir
         self.env = {
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
@@ -44,7 +45,7 @@ class Stack:
             "USER_SERVICE_URL": self.user_service_url,
             "TODO_SERVICE_URL": self.todo_service_url,
             "JWT_PRIVATE_KEY_FILE": str(tmp_dir / "jwt-private-key.pem"),
-            "METRICS_PORT": self.metrics_url.split(":")[2].split("/")[0],
+            "METRICS_PORT": str(metrics_port),
             "FC_INSTANCES": "2",
             "WEB_CONCURRENCY": "2",
             # No SIGTERM drain: stopping a test's process must be quick (tests of it set their own).
