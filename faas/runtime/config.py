@@ -32,6 +32,8 @@ class Config:
     instance_concurrency: int = 8
     drain_seconds: float = 2.0  # after SIGTERM, serve this long with /readyz at 503
     request_head_timeout: float = 10.0  # a request head must be in within this
+    # GETs answered from a copy the handler renders once per instance (runtime/prerender.py).
+    prerendered_paths: tuple[str, ...] = ("/.well-known/jwks.json",)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":
@@ -67,6 +69,7 @@ class Config:
             ),
             drain_seconds=read("DRAIN_SECONDS", _seconds_or_zero, cls.drain_seconds),
             request_head_timeout=read("REQUEST_HEAD_TIMEOUT", _seconds, cls.request_head_timeout),
+            prerendered_paths=read("FC_PRERENDERED_PATHS", _paths, cls.prerendered_paths, ()),
         )
 
 
@@ -96,6 +99,14 @@ def _seconds_or_zero(raw: str) -> float:
     if not 0 <= value < float("inf"):
         raise ValueError("must be 0 or a positive number of seconds")
     return value
+
+
+def _paths(raw: str) -> tuple[str, ...]:
+    paths = tuple(path.strip() for path in raw.split(",") if path.strip())
+    for path in paths:
+        if not path.startswith("/") or any(c in path for c in "?# ") or not path.isprintable():
+            raise ValueError(f"{path!r} is not a path like '/.well-known/jwks.json'")
+    return paths
 
 
 def _entry(raw: str) -> str:

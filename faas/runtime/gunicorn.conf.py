@@ -70,6 +70,7 @@ def post_worker_init(worker):
     worker.drain_seconds = fc_config.drain_seconds
     worker.body_limit = MAX_BODY_BYTES  # a chunked body over it shows as MAX_BODY_BYTES + 1
     worker.on_drain = application.instance.draining.set
+    worker.fixed_answers = application.instance.fixed_answers  # filled by each initializer run
     application.instance.start(fc_config)
 
 

@@ -18,6 +18,7 @@ from runtime.config import Config
 from runtime.context import Context, instance_context, new_request_id
 from runtime.loader import Entries, EntryError, load_entries
 from runtime.logs import get_logger
+from runtime.prerender import Answer, prerender
 
 RETRY_FIRST_DELAY = 0.5
 RETRY_MAX_DELAY = 5.0
@@ -31,6 +32,8 @@ class Instance:
         self.entries: Entries | None = None
         self.ready = threading.Event()
         self.draining = threading.Event()  # set at SIGTERM: the runtime's /readyz answers 503
+        # Answers the worker's event loop sends itself, rendered after each initializer run.
+        self.fixed_answers: dict[bytes, Answer] = {}
         self._config: Config | None = None
         self._stopping = threading.Event()
         self._running: threading.Thread | None = None  # the latest initializer run, if unfinished
@@ -93,9 +96,24 @@ class Instance:
         else:
             fields["duration_ms"] = 0.0
         log.info("init end", extra=fields)
+        self._prerender()
         metrics.COLD_STARTS.inc()
         self.ready.set()
         return True
+
+    def _prerender(self) -> None:
+        config = self._config
+        context = self.context.for_request(new_request_id())
+        try:
+            answers = prerender(
+                self.entries.handler, context, config.prerendered_paths, config.host, config.port
+            )
+        except Exception:
+            # The handler still answers those paths itself; only the shortcut is lost.
+            log.exception("prerender failed", extra={"instance_id": context.instance_id})
+            answers = {}
+        self.fixed_answers.clear()
+        self.fixed_answers.update(answers)
 
     def _retry(self) -> None:
         delay = RETRY_FIRST_DELAY

@@ -30,7 +30,7 @@ class SigningKey:
             claims,
             self.private_key,
             algorithm="EdDSA",
-            headers={"kid": self.kid, **(headers or {})},
+            headers={"kid": self.kid, "typ": "at+jwt", **(headers or {})},
         )
 
 
@@ -58,30 +58,56 @@ def service_claims(scope: str, audience: str, **overrides: Any) -> dict[str, Any
 
 
 class JwksServer:
-    """Serves {"keys": [...]} at /jwks.json on 127.0.0.1; counts fetches."""
+    """Serves {"keys": [...]} at /jwks.json on 127.0.0.1; counts fetches.
+
+    `status` other than 200 makes it fail. `release` cleared holds each fetch: the answer's
+    head goes out at once and its body a byte at a time, keeping the fetch in progress (each
+    read gets a byte in time) until `release` is set again; `holding` is set meanwhile.
+    """
+
+    TRICKLE_SECONDS = 0.2
 
     def __init__(self, keys: list[SigningKey]):
         self.keys = keys
         self.fetches = 0
+        self.status = 200
+        self.release = threading.Event()
+        self.release.set()
+        self.holding = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.fetches += 1
+                if server.status != 200:
+                    self.send_response(server.status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = json.dumps({"keys": [key.public_jwk for key in server.keys]}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                sent = 0
+                if not server.release.is_set():
+                    server.holding.set()
+                    while not server.release.wait(server.TRICKLE_SECONDS) and sent < len(body) - 1:
+                        self.wfile.write(body[sent : sent + 1])
+                        self.wfile.flush()
+                        sent += 1
+                    server.holding.clear()
+                self.wfile.write(body[sent:])
 
             def log_message(self, *_args: Any) -> None:
                 pass
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_port}/jwks.json"
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.release.set()
         self._httpd.shutdown()
         self._httpd.server_close()

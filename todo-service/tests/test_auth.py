@@ -9,8 +9,13 @@ import time
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from support.tokens import SigningKey, service_claims, user_claims
+from support.processes import wait_until
+from support.tokens import JwksServer, SigningKey, service_claims, user_claims
+from todo_service.auth import start_fetching
 from todo_service.config import SERVICE_NAME
+
+# Long enough for a test's few requests, short enough that waits for a refresh end quickly.
+REFRESH = "1"
 
 
 def _b64(data: bytes) -> str:
@@ -57,6 +62,8 @@ DEFECTIVE_TOKENS = {
     "alg none": _alg_none,
     "HS256 with the public key": _hs256_with_the_public_key,
     "unknown kid": lambda _key, user_id: SigningKey().sign(user_claims(user_id, SERVICE_NAME)),
+    "typ JWT": lambda key, user_id: key.sign(user_claims(user_id, SERVICE_NAME), {"typ": "JWT"}),
+    "no typ": lambda key, user_id: key.sign(user_claims(user_id, SERVICE_NAME), {"typ": None}),
     "garbage": lambda _key, _user_id: "not-a-token",
     "garbage with dots": lambda _key, _user_id: "a.b.c",
 }
@@ -115,3 +122,86 @@ def test_when_the_jwks_cannot_be_fetched_nothing_is_let_through(
     assert [(a.status_code, a.mimetype) for a in answers] == [(503, "application/problem+json")] * 2
     assert all(a.headers["Retry-After"] for a in answers)
     assert client.get("/todos", headers=auth).json == []
+
+
+@pytest.fixture
+def faas_keys(signing_key):
+    """A JWKS of this test's own, publishing the suite's signing key."""
+    server = JwksServer([signing_key])
+    yield server
+    server.close()
+
+
+def refreshed(server: JwksServer, times: int = 1) -> None:
+    """Wait until the JWKS has been fetched `times` more times (and the last fetch used)."""
+    target = server.fetches + times + 1  # the fetch under way may predate the caller's change
+    wait_until(lambda: server.fetches >= target or None, 15, "the keys refreshed")
+
+
+def test_the_keys_are_loaded_in_the_background_before_any_token(make_app, faas_keys, auth):
+    app = make_app(JWKS_URL=faas_keys.url)
+
+    start_fetching(app)
+
+    wait_until(lambda: faas_keys.fetches or None, 10, "the keys loaded")
+    assert app.test_client().get("/todos", headers=auth).status_code == 200
+
+
+def test_a_request_never_waits_on_a_refresh_of_keys_already_held(make_app, faas_keys, auth):
+    client = make_app(JWKS_URL=faas_keys.url, JWKS_REFRESH_SECONDS=REFRESH).test_client()
+    assert client.get("/todos", headers=auth).status_code == 200
+    faas_keys.release.clear()
+    try:
+        assert faas_keys.holding.wait(10), "no refresh came"
+
+        answers = [client.get("/todos", headers=auth).status_code for _ in range(5)]
+
+        assert answers == [200] * 5
+        assert faas_keys.holding.is_set(), "the refresh ended before the requests did"
+    finally:
+        faas_keys.release.set()
+
+
+def test_a_failed_refresh_keeps_the_last_good_keys(make_app, faas_keys, auth):
+    client = make_app(JWKS_URL=faas_keys.url, JWKS_REFRESH_SECONDS=REFRESH).test_client()
+    assert client.get("/todos", headers=auth).status_code == 200
+
+    faas_keys.status = 503
+    refreshed(faas_keys, times=2)
+
+    assert client.get("/todos", headers=auth).status_code == 200
+
+
+def test_keys_past_the_staleness_limit_are_dropped_and_requests_fail_closed_until_a_refresh(
+    make_app, faas_keys, auth
+):
+    client = make_app(
+        JWKS_URL=faas_keys.url, JWKS_REFRESH_SECONDS=REFRESH, JWKS_MAX_STALENESS_SECONDS="2"
+    ).test_client()
+    assert client.get("/todos", headers=auth).status_code == 200
+
+    faas_keys.status = 503
+    closed = wait_until(
+        lambda: (r := client.get("/todos", headers=auth)).status_code == 503 and r or None,
+        15,
+        "keys dropped",
+    )
+    assert closed.mimetype == "application/problem+json"
+    assert closed.headers["Retry-After"]
+    faas_keys.status = 200
+    refreshed(faas_keys)
+    assert client.get("/todos", headers=auth).status_code == 200
+
+
+def test_a_key_faas_stops_publishing_is_refused_after_the_next_refresh(
+    make_app, signing_key, faas_keys, auth
+):
+    client = make_app(JWKS_URL=faas_keys.url, JWKS_REFRESH_SECONDS=REFRESH).test_client()
+    assert client.get("/todos", headers=auth).status_code == 200
+
+    faas_keys.keys = [SigningKey()]
+    refreshed(faas_keys)
+
+    response = client.get("/todos", headers=auth)
+    assert response.status_code == 401
+    assert response.json["detail"] == "unknown signing key"

@@ -21,7 +21,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     logs.init_app(app)
     errors.init_app(app)
     db.init_app(app, settings.database_url)
-    auth.init_app(app, settings.jwks_url, settings.jwt_issuer, SERVICE_NAME)
+    auth.init_app(app, settings, SERVICE_NAME)
     health.init_app(app)
     app.register_blueprint(routes.bp)
     return app

@@ -1,5 +1,6 @@
 """JWT verification against the JWKS that faas publishes. Mirrored in both microservices: tests/test_shape.py keeps the copies identical."""
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -12,18 +13,22 @@ from flask import Flask, current_app, g, request
 from .errors import Problem
 
 ALGORITHM = "EdDSA"  # the one algorithm faas signs with; nothing else is accepted
+HEADER_TYPE = "at+jwt"  # RFC 9068: faas types every token it issues as an access token
 LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "nbf", "iat", "jti"]
 # faas writes only these header parameters. Any other is refused, above all those naming key
 # material (jwk, jku, x5u, x5c): keys come from faas's JWKS and nowhere else.
 HEADER_PARAMETERS = frozenset({"alg", "kid", "typ"})
-# Per connect and per read: a JWKS that is down or hangs fails a request in about 1 s, 2 s at most.
+# Per connect and per read, for the one background thread that fetches.
 JWKS_FETCH_TIMEOUT_SECONDS = 1
-# As long as faas's Cache-Control allows: a key withdrawn from the JWKS is refused within a minute.
-JWKS_CACHE_SECONDS = 60
-# Fetches (for an unknown kid, or again after a failure) start at most this often per process,
-# so a flood of random kids, or of requests while faas is down, cannot flood faas.
-JWKS_MIN_FETCH_INTERVAL_SECONDS = 2
+# Fetches start at most this often per process, whatever asks for them (an unknown kid, a
+# retry): a flood of random kids, or of requests while faas is down, cannot flood faas.
+JWKS_MIN_FETCH_INTERVAL_SECONDS = 1
+# The most a request waits for a fetch: only a request whose kid is unknown, or that came
+# while this process holds no usable keys, ever waits.
+JWKS_WAIT_SECONDS = 1.5
+# A failed fetch is retried after this, doubling up to the refresh period.
+JWKS_RETRY_FIRST_DELAY_SECONDS = 1
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -37,48 +42,112 @@ def _unavailable() -> Problem:
 
 
 class SigningKeys:
-    """faas's public keys by kid, from its JWKS, cached here with the limits above."""
+    """faas's public keys by kid, kept fresh by a background thread (one per process).
 
-    def __init__(self, jwks_url: str):
+    The thread loads the JWKS at start, retrying with backoff, and again every
+    `refresh_seconds`: a key faas stops publishing is refused within that period. Requests
+    read the last good keys and never wait on a refresh; a failed refresh keeps them for up to
+    `max_staleness_seconds` after the last good fetch, then requests fail closed (503).
+    """
+
+    def __init__(self, jwks_url: str, refresh_seconds: float, max_staleness_seconds: float):
         # PyJWKClient fetches (refusing redirects, which could lead to an attacker's keys) and
         # parses; the caching is ours, to bound the fetches.
         self._client = jwt.PyJWKClient(
             jwks_url, cache_jwk_set=False, timeout=JWKS_FETCH_TIMEOUT_SECONDS
         )
-        self._lock = threading.Lock()
-        # (keys by kid, monotonic time they expire), replaced whole so readers need no lock.
-        self._cached: tuple[dict[str, Any], float] = ({}, float("-inf"))
-        self._next_fetch = float("-inf")
+        self.refresh_seconds = refresh_seconds
+        self.max_staleness_seconds = max_staleness_seconds
+        # (keys by kid, monotonic time they become too stale), replaced whole: readers take
+        # no lock.
+        self._keys: tuple[dict[str, Any], float] = ({}, float("-inf"))
+        self._changed = threading.Condition()
+        self._attempts = 0  # fetches finished, good or not: waiters watch it move
+        self._fetching = False
+        self._last_start = float("-inf")
+        self._wanted = False  # a request asks for a fetch as soon as the interval allows
+        self._started_in: int | None = None  # the pid whose thread fetches
+
+    def start(self) -> None:
+        """Start this process's fetching thread, once (gunicorn's workers call it after fork)."""
+        with self._changed:
+            if self._started_in == os.getpid():
+                return
+            self._started_in = os.getpid()
+        threading.Thread(target=self._run, name="jwks-refresh", daemon=True).start()
 
     def get(self, kid: str) -> Any:
-        """The public key `kid`; Problem 401 if faas has no such key, 503 if its JWKS is unusable."""
-        keys, expires = self._cached
-        if kid not in keys or time.monotonic() >= expires:
-            with self._lock:  # one fetch at a time: the threads waiting on it use its result
-                keys, expires = self._cached
-                now = time.monotonic()
-                if (kid not in keys or now >= expires) and now >= self._next_fetch:
-                    self._next_fetch = now + JWKS_MIN_FETCH_INTERVAL_SECONDS
-                    self._cached = keys, expires = self._fetch(), now + JWKS_CACHE_SECONDS
-        if time.monotonic() >= expires:
+        """The public key `kid`; Problem 401 if faas has no such key, 503 if no usable keys."""
+        keys, usable_until = self._keys
+        if kid in keys and time.monotonic() < usable_until:
+            return keys[kid]
+        self.start()
+        self._await_fetch(usable=time.monotonic() < usable_until)
+        keys, usable_until = self._keys
+        if time.monotonic() >= usable_until:
             raise _unavailable()
         if kid not in keys:
             raise _unauthorized("unknown signing key")
         return keys[kid]
 
-    def _fetch(self) -> dict[str, Any]:
+    def _await_fetch(self, usable: bool) -> None:
+        # With usable keys, an unknown kid waits only for a fetch that runs or may start now:
+        # one just finished without it, so it is unknown. Without usable keys nothing can be
+        # verified, and the request waits for the next fetch, up to the bound.
+        with self._changed:
+            next_start = self._last_start + JWKS_MIN_FETCH_INTERVAL_SECONDS
+            if usable and not self._fetching and time.monotonic() < next_start:
+                return
+            attempts = self._attempts
+            self._wanted = True
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: self._attempts != attempts, JWKS_WAIT_SECONDS)
+
+    def _run(self) -> None:
+        delay = JWKS_RETRY_FIRST_DELAY_SECONDS
+        while True:
+            with self._changed:
+                self._fetching, self._wanted = True, False
+                self._last_start = time.monotonic()
+            keys = self._fetch()
+            with self._changed:
+                if keys is not None:
+                    self._keys = keys, time.monotonic() + self.max_staleness_seconds
+                self._fetching = False
+                self._attempts += 1
+                self._changed.notify_all()
+                if keys is not None:
+                    delay = JWKS_RETRY_FIRST_DELAY_SECONDS
+                    self._sleep(self.refresh_seconds)
+                else:
+                    self._sleep(delay)
+                    delay = min(delay * 2, self.refresh_seconds)
+
+    def _sleep(self, seconds: float) -> None:
+        # Until the next refresh is due, or sooner when a request wants a fetch; never sooner
+        # than the interval after the last start. Holds self._changed.
+        due = time.monotonic() + seconds
+        while True:
+            now = time.monotonic()
+            earliest = self._last_start + JWKS_MIN_FETCH_INTERVAL_SECONDS
+            wake = max(earliest, now) if self._wanted else due
+            if now >= min(wake, due):
+                return
+            self._changed.wait(min(wake, due) - now)
+
+    def _fetch(self) -> dict[str, Any] | None:
         try:
             keys = self._client.get_signing_keys()
-        except (jwt.PyJWTError, OSError, ValueError) as error:  # down, hung, redirected, not a JWKS
-            raise _unavailable() from error
+        except (jwt.PyJWTError, OSError, ValueError):  # down, hung, redirected, not a JWKS
+            return None
         return {key.key_id: key.key for key in keys if key.algorithm_name == ALGORITHM}
 
 
 class TokenVerifier:
-    def __init__(self, jwks_url: str, issuer: str, audience: str):
+    def __init__(self, keys: SigningKeys, issuer: str, audience: str):
         self.issuer = issuer
         self.audience = audience
-        self.keys = SigningKeys(jwks_url)
+        self.keys = keys
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or Problem 401 (503 when the keys cannot be fetched)."""
@@ -89,6 +158,7 @@ class TokenVerifier:
         kid = header.get("kid")
         if (
             header.get("alg") != ALGORITHM
+            or header.get("typ") != HEADER_TYPE
             or not header.keys() <= HEADER_PARAMETERS
             or not isinstance(kid, str)
             or not 0 < len(kid) <= 128
@@ -171,5 +241,15 @@ def require_service(scope: str, allow_user: bool = False) -> Callable:
     return decorator
 
 
-def init_app(app: Flask, jwks_url: str, issuer: str, audience: str) -> None:
-    app.extensions["token_verifier"] = TokenVerifier(jwks_url, issuer, audience)
+def init_app(app: Flask, settings: Any, audience: str) -> None:
+    """Verify tokens for `audience` with the keys at settings.jwks_url. The keys' thread starts
+    with the first token, or earlier by start_fetching() (gunicorn.conf.py, in each worker)."""
+    keys = SigningKeys(
+        settings.jwks_url, settings.jwks_refresh_seconds, settings.jwks_max_staleness_seconds
+    )
+    app.extensions["token_verifier"] = TokenVerifier(keys, settings.jwt_issuer, audience)
+
+
+def start_fetching(app: Flask) -> None:
+    """Load the keys in the background now, so that the first token finds them ready."""
+    app.extensions["token_verifier"].keys.start()

@@ -26,6 +26,11 @@ class Config:
     database_url: str
     jwks_url: str
     jwt_issuer: str
+    # The signing keys are fetched again this often in the background: a key faas stops
+    # publishing is refused within this period. While fetches fail, the last good keys are
+    # used for up to the staleness limit (the user token lifetime), then nothing is accepted.
+    jwks_refresh_seconds: int
+    jwks_max_staleness_seconds: int
     # Failed authentications allowed before the account locks; each further one doubles the lock.
     lock_after_failures: int
     lock_base_seconds: int
@@ -44,6 +49,8 @@ class Config:
             database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             jwks_url=environ.get("JWKS_URL") or "http://127.0.0.1:9000/.well-known/jwks.json",
             jwt_issuer=environ.get("JWT_ISSUER") or "todo-faas",
+            jwks_refresh_seconds=_int(environ, "JWKS_REFRESH_SECONDS", 60),
+            jwks_max_staleness_seconds=_int(environ, "JWKS_MAX_STALENESS_SECONDS", 900),
             lock_after_failures=_int(environ, "LOCK_AFTER_FAILURES", 5),
             lock_base_seconds=_int(environ, "LOCK_BASE_SECONDS", 30),
             lock_max_seconds=_int(environ, "LOCK_MAX_SECONDS", 3600),

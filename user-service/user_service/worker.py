@@ -1,4 +1,4 @@
-"""The gunicorn worker: gthread, changed in three ways. Mirrored in every service (faas/runtime,
+"""The gunicorn worker: gthread, changed in four ways. Mirrored in every service (faas/runtime,
 user_service, todo_service): tests/test_shape.py keeps the copies identical.
 
 1. A thread gets a connection only once its request head is complete. gunicorn's gthread hands
@@ -12,6 +12,9 @@ user_service, todo_service): tests/test_shape.py keeps the copies identical.
 3. The app gets a chunked body with a Content-Length: werkzeug silently cuts a chunked body at
    MAX_CONTENT_LENGTH, where a Content-Length over it is a 413. At most `body_limit` + 1 bytes
    are read, so a body over the limit still shows as one.
+4. Answers that are the same for every client (`fixed_answers`, by request line: faas's JWKS)
+   are sent by the event loop itself, with no thread: they come back even while every thread
+   is busy. Such a connection is closed after its answer.
 
 Plain HTTP/1.1 only: TLS ends before gunicorn.
 """
@@ -22,6 +25,8 @@ import selectors
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
+from email.utils import formatdate
 from functools import partial
 
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
@@ -38,6 +43,15 @@ TIMED_OUT = bare_answer("408 Request Timeout")
 TOO_LARGE = bare_answer("431 Request Header Fields Too Large")
 
 
+def request_line(head: bytearray) -> bytes:
+    return bytes(head[: head.find(b"\n")]).rstrip(b"\r")
+
+
+def has_body(head: bytearray) -> bool:
+    lowered = head.lower()
+    return b"\ncontent-length:" in lowered or b"\ntransfer-encoding:" in lowered
+
+
 def head_complete(head: bytearray, seen: int) -> bool:
     """Whether the head ends within `head` (bytes before `seen` were checked already). A bare
     LF ends it too: gunicorn's parser then refuses the request rather than wait for more."""
@@ -52,6 +66,8 @@ class Worker(ThreadWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Request line (b"GET /path HTTP/1.1") -> the whole answer, made at each use (its Date).
+        self.fixed_answers: Mapping[bytes, Callable[[str], bytes]] = {}
         self.heads = deque()  # connections whose head is still coming, oldest first
         self.draining = False
 
@@ -75,7 +91,7 @@ class Worker(ThreadWorker):
         # gthread's only way into the thread pool (new, kept-alive and pipelined connections).
         conn.head = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
         if head_complete(conn.head, 0):
-            super().enqueue_req(conn)
+            self.dispatch(conn)
             return
         conn.head_deadline = time.monotonic() + self.head_timeout
         conn.sock.setblocking(False)
@@ -98,9 +114,20 @@ class Worker(ThreadWorker):
         self.heads.remove(conn)
         self.poller.unregister(conn.sock)
         if data and not too_large:
-            super().enqueue_req(conn)
+            self.dispatch(conn)
         else:
             self.close_head(conn, TOO_LARGE if too_large else b"")
+
+    def dispatch(self, conn) -> None:
+        """A complete head: a fixed answer from here, or the request to a thread."""
+        answer = self.fixed_answers.get(request_line(conn.head))
+        if answer is None or has_body(conn.head):
+            super().enqueue_req(conn)
+            return
+        conn.sock.setblocking(False)
+        # A few hundred bytes into a connection that has sent nothing yet: the socket's buffer
+        # takes it whole, so the loop never waits on a client that does not read.
+        self.close_head(conn, answer(formatdate(usegmt=True)))
 
     def handle(self, conn):
         # In the thread: the head the event loop read goes back in front of gunicorn's parser.
