@@ -133,6 +133,36 @@ def errors_figure(*comparisons: list) -> Figure:
     return Figure("failed or non-2xx requests under load", errors, "", "0", errors == 0, bound=0)
 
 
+def sustained_figures(sustained: dict, connections: int, refresh_seconds: int) -> list[Figure]:
+    """The long run through faas: failures against 0, and the JWKS's latency meanwhile."""
+    load = sustained["load"]
+    seconds = load["seconds"]
+    failed = load["errors"] + len(sustained["jwks_failures"])
+    jwks = sorted(sustained["jwks_ms"])
+    p99 = jwks[min(len(jwks) - 1, int(0.99 * len(jwks)))] if jwks else float("nan")
+    return [
+        Figure(
+            f"sustained c={connections}: failed or non-2xx requests",
+            failed,
+            "",
+            "0",
+            failed == 0,
+            f"{load['requests']} requests in {seconds:.0f} s "
+            f"({load['requests'] / seconds:.0f} req/s) while the services refreshed their keys "
+            f"every {refresh_seconds} s; JWKS failures: {sustained['jwks_failures'] or 'none'}",
+            bound=0,
+        ),
+        Figure(
+            "JWKS p99 while faas is saturated",
+            p99,
+            " ms",
+            "report",
+            None,
+            f"{len(jwks)} fetches; p50 {jwks[len(jwks) // 2] if jwks else float('nan'):.2f} ms",
+        ),
+    ]
+
+
 def lopsided_figure(*comparisons: list) -> Figure:
     """Throughput runs in which one worker of a service did most of its work (see wrk.py)."""
     runs = [

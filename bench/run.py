@@ -20,6 +20,7 @@ from bench.cpu import CpuMonitor
 from bench.login import HashPool, login_rate
 from bench.procs import CPUS, descendants, rss_mb
 from bench.stats import round_order
+from bench.sustained import sustained_load
 from bench.system import prepare
 from bench.wrk import compare
 from support.stack import Stack, start_stack
@@ -27,6 +28,10 @@ from support.stack import Stack, start_stack
 HERE = Path(__file__).resolve().parent
 # Above this share of the CPUs taken by other jobs, a run says its figures are not to be trusted.
 NOISY_PERCENT = 20
+# The services refresh faas's keys this often in the bench (60 s by default), so that the
+# sustained run spans several refreshes; its connections are three times faas's 16 threads.
+KEY_REFRESH_SECONDS = 10
+SUSTAINED_CONNECTIONS = 48
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
@@ -36,6 +41,12 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind")
     parser.add_argument("--logins", type=int, default=32, help="logins (and hashes) per round")
     parser.add_argument("--clients", type=int, default=4, help="concurrent login clients")
+    parser.add_argument(
+        "--sustained",
+        type=int,
+        default=3 * KEY_REFRESH_SECONDS,
+        help="seconds of the sustained run through faas (at least two key refreshes)",
+    )
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json/.png")
     return parser.parse_args(argv)
 
@@ -80,6 +91,14 @@ def measure(stack: Stack, tmp: Path, cleanup: ExitStack, args: argparse.Namespac
     say(f"proxy hop: todo-service direct, through nginx, through faas; {args.rounds} rounds")
     raw["proxy_rounds"] = compare(system.proxy, args.rounds, args.seconds, system.pids)
     monitor.mark("proxy hop")
+    say(f"sustained: c={SUSTAINED_CONNECTIONS} through faas for {args.sustained} s, JWKS sampled")
+    raw["sustained"] = sustained_load(
+        system.proxy["faas"],
+        f"{stack.faas_url}/.well-known/jwks.json",
+        SUSTAINED_CONNECTIONS,
+        args.sustained,
+    )
+    monitor.mark("sustained load")
     say("list cost: 1,000 vs 1,000,000 rows")
     pids = {"1k": system.pids["todo-service"], "1M": system.large_table_pid}
     raw["table_rounds"] = compare(system.tables, args.rounds, args.seconds, pids)
@@ -107,6 +126,7 @@ def all_figures(raw: dict, hash_processes: int) -> list[figures.Figure]:
         *figures.proxy_figures(raw["proxy_rounds"]),
         *figures.table_figures(raw["table_rounds"]),
         figures.errors_figure(raw["proxy_rounds"], raw["table_rounds"]),
+        *figures.sustained_figures(raw["sustained"], SUSTAINED_CONNECTIONS, KEY_REFRESH_SECONDS),
         figures.lopsided_figure(raw["proxy_rounds"], raw["table_rounds"]),
         *figures.cold_start_figures(raw["cold_one"], raw["cold_stack"]),
         *figures.login_figures(raw["login_rounds"], hash_processes),
@@ -122,11 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"missing {', '.join(missing)}: scripts/bench.sh (make bench) installs them")
     if args.rounds < 3:
         sys.exit("--rounds: at least 3, so that a median over rounds means something")
+    if args.sustained < 2 * KEY_REFRESH_SECONDS:
+        sys.exit(f"--sustained: at least {2 * KEY_REFRESH_SECONDS} s, two key refreshes")
     started_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, ExitStack() as cleanup:
         say("starting the stack on PostgreSQL")
-        stack = cleanup.enter_context(start_stack(Path(tmp), "postgresql"))
+        env = {"JWKS_REFRESH_SECONDS": str(KEY_REFRESH_SECONDS)}
+        stack = cleanup.enter_context(start_stack(Path(tmp), "postgresql", env))
         raw = measure(stack, Path(tmp), cleanup, args)
         hash_processes = int(stack.env["WEB_CONCURRENCY"])
     raw["run"] = {

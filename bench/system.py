@@ -47,7 +47,7 @@ def prepare(stack: Stack, tmp: Path, cleanup: ExitStack) -> System:
     large.wait_http(f"http://127.0.0.1:{large_port}/readyz")
 
     bearer = {"Authorization": f"Bearer {token}"}
-    proxy = {  # faas last: its warm-up finds todo-service's key cache filled by the others'
+    proxy = {
         "direct": Target(f"{stack.todo_service_url}/todos", bearer),
         "nginx": Target(f"{nginx_url}/api/todos", bearer),
         "faas": Target(f"{stack.faas_url}/api/todos", bearer),

@@ -3,6 +3,7 @@
 import re
 import signal
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from runtime.wsgi import MAX_BODY_BYTES
+from support.processes import wait_until
 
 NOT_READY = {
     "type": "about:blank",
@@ -277,3 +279,35 @@ def test_a_chunked_body_reaches_the_function_with_a_content_length_up_to_the_lim
     assert over.headers["Content-Type"] == "application/problem+json"
     declared = requests.post(runtime.url + "/", data=b"x" * (MAX_BODY_BYTES + 1), timeout=20)
     assert declared.status_code == 413
+
+
+def test_a_prerendered_path_is_answered_while_every_request_thread_is_busy(start_runtime, tmp_path):
+    runtime = start_runtime(
+        "busy",
+        FC_INSTANCE_CONCURRENCY="1",
+        FC_INITIALIZER="",
+        FC_PRERENDERED_PATHS="/fixed,/cookie",
+        BUSY_DIR=str(tmp_path),
+    )
+    runtime.process.wait_http(runtime.url + "/fixed", timeout=20)
+    holder = threading.Thread(
+        target=requests.get, args=(runtime.url + "/hold",), kwargs={"timeout": 60}
+    )
+    holder.start()
+    try:
+        wait_until(lambda: (tmp_path / "holding").exists() or None, 20, "the one thread held")
+
+        fixed = requests.get(runtime.url + "/fixed", timeout=10)
+
+        assert holder.is_alive(), "the held request ended first"
+        assert (fixed.status_code, fixed.text) == (200, "/fixed")
+        assert fixed.headers["Cache-Control"] == "public, max-age=60"
+        assert fixed.headers["Connection"] == "close"
+        assert fixed.headers["Date"]
+    finally:
+        (tmp_path / "release").touch()
+        holder.join()
+    # Rendered once at start; /cookie, which sets a cookie, is the handler's on every request.
+    assert requests.get(runtime.url + "/cookie", timeout=10).headers["Set-Cookie"] == "seen=1"
+    calls = (tmp_path / "calls").read_text().split()
+    assert (calls.count("/fixed"), calls.count("/cookie")) == (1, 2)

@@ -17,6 +17,7 @@ def test_defaults_work_locally(tmp_path, monkeypatch):
     assert (config.instances, config.instance_concurrency) == (2, 8)
     assert (config.initialization_timeout, config.timeout, config.memory_size) == (30.0, 60.0, 512)
     assert (config.drain_seconds, config.request_head_timeout) == (2.0, 10.0)
+    assert config.prerendered_paths == ("/.well-known/jwks.json",)
 
 
 def test_values_are_typed():
@@ -43,11 +44,18 @@ def test_drain_seconds_may_be_zero():
     assert Config.from_env({"DRAIN_SECONDS": "0"}).drain_seconds == 0.0
 
 
-def test_empty_initializer_and_pre_stop_mean_none():
-    config = Config.from_env({"FC_INITIALIZER": "", "FC_PRE_STOP": " "})
+def test_empty_initializer_pre_stop_and_prerendered_paths_mean_none():
+    config = Config.from_env({"FC_INITIALIZER": "", "FC_PRE_STOP": " ", "FC_PRERENDERED_PATHS": ""})
 
     assert config.initializer == ""
     assert config.pre_stop == ""
+    assert config.prerendered_paths == ()
+
+
+def test_prerendered_paths_are_a_comma_separated_list():
+    config = Config.from_env({"FC_PRERENDERED_PATHS": "/a.json, /b/c"})
+
+    assert config.prerendered_paths == ("/a.json", "/b/c")
 
 
 @pytest.mark.parametrize(
@@ -65,6 +73,8 @@ def test_empty_initializer_and_pre_stop_mean_none():
         ("FC_INITIALIZER", "index.init-ializer"),
         ("DRAIN_SECONDS", "-1"),
         ("REQUEST_HEAD_TIMEOUT", "0"),
+        ("FC_PRERENDERED_PATHS", "jwks.json"),
+        ("FC_PRERENDERED_PATHS", "/keys?all=1"),
     ],
 )
 def test_bad_value_fails_by_name(name, value):

@@ -9,8 +9,10 @@ from typing import Any
 
 import jwt
 from flask import Flask, current_app, g, request
+from prometheus_client import Counter
 
 from .errors import Problem
+from .health import REGISTRY
 
 ALGORITHM = "EdDSA"  # the one algorithm faas signs with; nothing else is accepted
 HEADER_TYPE = "at+jwt"  # RFC 9068: faas types every token it issues as an access token
@@ -29,6 +31,10 @@ JWKS_MIN_FETCH_INTERVAL_SECONDS = 1
 JWKS_WAIT_SECONDS = 1.5
 # A failed fetch is retried after this, doubling up to the refresh period.
 JWKS_RETRY_FIRST_DELAY_SECONDS = 1
+
+JWKS_FETCHES = Counter(
+    "jwks_fetches_total", "Fetches of faas's JWKS, by result.", ["result"], registry=REGISTRY
+)
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -139,7 +145,9 @@ class SigningKeys:
         try:
             keys = self._client.get_signing_keys()
         except (jwt.PyJWTError, OSError, ValueError):  # down, hung, redirected, not a JWKS
+            JWKS_FETCHES.labels(result="failed").inc()
             return None
+        JWKS_FETCHES.labels(result="ok").inc()
         return {key.key_id: key.key for key in keys if key.algorithm_name == ALGORITHM}
 
 

@@ -125,8 +125,8 @@ class Worker(ThreadWorker):
             super().enqueue_req(conn)
             return
         conn.sock.setblocking(False)
-        # A few hundred bytes into a connection that has sent nothing yet: the socket's buffer
-        # takes it whole, so the loop never waits on a client that does not read.
+        # A few hundred bytes: the socket's buffer takes them whole, unless the client has left
+        # earlier answers unread, and then it gets a cut answer: the loop never waits on it.
         self.close_head(conn, answer(formatdate(usegmt=True)))
 
     def handle(self, conn):
