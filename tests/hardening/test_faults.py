@@ -359,7 +359,7 @@ def test_sigterm_on_todo_service_turns_readyz_503_first_and_lets_the_in_flight_r
                 headers={"Authorization": f"Bearer {user.token}"},
                 timeout=10,
             )
-            wait_until(lambda: waiting_for_a_lock(cursor) or None, 20, "the PATCH waiting")
+            wait_until(lambda: waiting_for_a_lock(database) or None, 20, "the PATCH waiting")
             todos.process.send_signal(signal.SIGTERM)
             time.sleep(0.3)
             draining = probe.get(f"{url}/readyz", timeout=5)
@@ -375,9 +375,14 @@ def test_sigterm_on_todo_service_turns_readyz_503_first_and_lets_the_in_flight_r
     assert user.call("GET", f"/api/todos/{todo['id']}").json()["title"] == "after SIGTERM"
 
 
-def waiting_for_a_lock(cursor) -> bool:
-    cursor.execute(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    return cursor.fetchone()[0] > 0
+def waiting_for_a_lock(database: str) -> bool:
+    # A connection of its own for each look: within one transaction (the locker's, say)
+    # pg_stat_activity is a snapshot taken at its first read, and would never change.
+    with psycopg2.connect(database, connect_timeout=3) as observer, observer.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        waiting = cursor.fetchone()[0] > 0
+    observer.close()
+    return waiting

@@ -333,7 +333,7 @@ def test_a_create_while_the_first_with_its_key_is_in_flight_is_409(pg_stack, cli
             with blocker.cursor() as cursor:
                 cursor.execute("LOCK TABLE todos IN SHARE MODE")  # inserts wait: the first is slow
             first = pool.submit(client.call, "POST", "/api/todos", json=body, headers=key)
-            wait_until(lambda: _waiting_inserts(pg_stack) or None, 3, "the first insert waiting")
+            wait_until(lambda: _waiting_inserts(pg_stack) or None, 20, "the first insert waiting")
             during = requests.post(
                 f"{pg_stack.faas_url}/api/todos",
                 json=body,
