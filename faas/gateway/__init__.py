@@ -4,6 +4,7 @@ import os
 from collections.abc import Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, errors, health, logs, openapi, routes, security
 from .config import Config
@@ -30,6 +31,10 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     # Werkzeug would answer `//x` with a redirect built from the client's Host header: a client
     # must never steer a Location. Such paths are simply not found.
     app.url_map.merge_slashes = False
+    if settings.trusted_proxies:
+        # Only the client's address: URLs and the CSRF origin come from PUBLIC_URL, never from
+        # headers a proxy (or a client) sends.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     tokens = Tokens(
         Keys.from_config(settings),
         settings.jwt_issuer,

@@ -75,6 +75,10 @@ class Config:
     service_timeout_seconds: float
     service_connect_timeout_seconds: float
     static_dir: Path
+    # Reverse proxies in front of faas that append the client's address to X-Forwarded-For:
+    # the client is the address this many entries from the end. 0: the header is ignored,
+    # and the client is the peer (with a proxy in front, every client is then the proxy).
+    trusted_proxies: int
     # Where browsers and API clients reach faas: its origin is the one the CSRF check accepts,
     # and todo urls are built from it, never from the request's Host or X-Forwarded-* headers.
     public_url: str
@@ -117,5 +121,6 @@ class Config:
                 environ, "SERVICE_CONNECT_TIMEOUT_SECONDS", 1, float, 0.01
             ),
             static_dir=Path(environ.get("STATIC_DIR") or FAAS_DIR / "static"),
+            trusted_proxies=_number(environ, "TRUSTED_PROXIES", 0, int, 0),
             public_url=_public_url(environ, cookie_secure),
         )

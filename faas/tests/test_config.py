@@ -24,6 +24,7 @@ def test_every_setting_has_a_working_local_default():
     assert (config.service_timeout_seconds, config.service_connect_timeout_seconds) == (5, 1)
     assert config.static_dir == FAAS_DIR / "static"
     assert config.public_url == config.public_origin == "http://127.0.0.1:9000"
+    assert config.trusted_proxies == 0
 
 
 def test_settings_are_read_from_their_design_names():
@@ -34,6 +35,7 @@ def test_settings_are_read_from_their_design_names():
             "JWT_TTL_SECONDS": "60",
             "FC_INSTANCE_CONCURRENCY": "16",
             "SESSION_CHECK_CACHE_SECONDS": "0",
+            "TRUSTED_PROXIES": "2",
         }
     )
 
@@ -41,6 +43,7 @@ def test_settings_are_read_from_their_design_names():
     assert config.cookie_secure is True and config.cookie_name == "__Host-jwtToken"
     assert config.jwt_ttl_seconds == 60 and config.instance_concurrency == 16
     assert config.session_check_cache_seconds == 0
+    assert config.trusted_proxies == 2
 
 
 @pytest.mark.parametrize(
@@ -100,6 +103,8 @@ def test_a_bad_public_url_fails_naming_it(environ):
         ("SERVICE_TIMEOUT_SECONDS", "0"),
         ("FC_INITIALIZATION_TIMEOUT", "inf"),
         ("COOKIE_SECURE", "maybe"),
+        ("TRUSTED_PROXIES", "-1"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8"),
     ],
 )
 def test_a_bad_value_fails_naming_its_setting(name: str, value: str):

@@ -37,13 +37,14 @@ def make_app(database_url: str, jwks: JwksServer) -> Callable[..., Flask]:
     """An app on the test database and JWKS; keyword settings (environment names) override."""
 
     def make(**settings: str) -> Flask:
-        # Every test client is 127.0.0.1: only the per-client limit tests set small limits.
+        # Every test client is 127.0.0.1, and a module's user logs in often: only the tests of
+        # the limits set small ones.
         defaults = {
             "DATABASE_URL": database_url,
             "JWKS_URL": jwks.url,
-            "LOCK_BASE_SECONDS": "1",
             "CLIENT_LOGIN_FAILURE_LIMIT": "1000000",
             "CLIENT_REGISTRATION_LIMIT": "1000000",
+            "ACCOUNT_LOGIN_LIMIT": "1000000",
         }
         return create_app({**defaults, **settings})
 
@@ -102,7 +103,7 @@ def register(app: Flask, as_service) -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def user(register: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    """One user per module and backend, for tests that neither lock it nor change it."""
+    """One user per module and backend, for tests that neither throttle it nor change it."""
     return register()
 
 
@@ -110,11 +111,13 @@ def user(register: Callable[..., dict[str, Any]]) -> dict[str, Any]:
 def login(app: Flask, as_service) -> Callable[[str, str], Any]:
     """POST /users/authenticate on `app`; the test response."""
 
-    def login(username: str, password: str, on: Flask = app) -> Any:
+    def login(username: str, password: str, on: Flask = app, client: str | None = None) -> Any:
+        """`client`: the address faas would forward (X-Forwarded-For); else the caller's own."""
+        forwarded = {"X-Forwarded-For": client} if client else {}
         return on.test_client().post(
             "/users/authenticate",
             json={"username": username, "password": password},
-            headers=as_service("users:authenticate"),
+            headers={**as_service("users:authenticate"), **forwarded},
         )
 
     return login

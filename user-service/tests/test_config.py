@@ -7,8 +7,9 @@ from user_service.config import Config
 
 def test_the_defaults_are_the_documented_limits():
     config = Config.from_env({})
-    assert config.lock_after_failures == 5
-    assert (config.lock_base_seconds, config.lock_max_seconds) == (30, 3600)
+    assert (config.login_failure_limit, config.login_failure_window_seconds) == (5, 900)
+    assert config.account_login_failure_limit == 100
+    assert config.account_login_limit == 60
     assert config.session_max_seconds == 12 * 3600
     assert config.client_login_failure_limit == 20
     assert config.client_registration_limit == 10
@@ -17,7 +18,15 @@ def test_the_defaults_are_the_documented_limits():
 
 @pytest.mark.parametrize("value", ["0", "-1", "ten", "1.5"])
 @pytest.mark.parametrize(
-    "name", ["CLIENT_LOGIN_FAILURE_LIMIT", "CLIENT_REGISTRATION_LIMIT", "LOCK_AFTER_FAILURES"]
+    "name",
+    [
+        "CLIENT_LOGIN_FAILURE_LIMIT",
+        "CLIENT_REGISTRATION_LIMIT",
+        "LOGIN_FAILURE_LIMIT",
+        "LOGIN_FAILURE_WINDOW_SECONDS",
+        "ACCOUNT_LOGIN_FAILURE_LIMIT",
+        "ACCOUNT_LOGIN_LIMIT",
+    ],
 )
 def test_a_limit_below_one_or_not_a_whole_number_fails_by_name(name, value):
     with pytest.raises(ValueError, match=name):

@@ -1,13 +1,11 @@
 """POST /users, POST /users/authenticate and GET /users/<id>, through the real API."""
 
 import threading
-import time
 from datetime import datetime
 
 import pytest
 
-from user_service import db
-from user_service.models import User
+from support.processes import wait_until
 
 
 def test_register_answers_201_with_the_user_and_its_location(client, as_service, fresh_name):
@@ -196,22 +194,28 @@ def test_a_password_that_cannot_be_one_is_a_plain_401(login, user, password):
     assert response.json["detail"] == "invalid username or password"
 
 
-def test_failures_lock_the_account_then_it_unlocks(app, login, register):
-    account = register()
+def test_failures_throttle_this_client_on_this_name_until_they_leave_the_window(
+    make_app, login, register
+):
+    app, account = make_app(LOGIN_FAILURE_WINDOW_SECONDS="1"), register()
     for _ in range(5):
-        assert login(account["username"], "wrong password").status_code == 401
-    locked = login(account["username"], account["password"])
-    assert locked.status_code == 429
-    assert locked.mimetype == "application/problem+json"
-    assert locked.headers["Retry-After"] == "1"
-    time.sleep(1.05)
-    assert login(account["username"], account["password"]).status_code == 200
-    with app.app_context():
-        stored = db.session().get(User, account["id"])
-        assert (stored.failed_logins, stored.locked_until) == (0, None)
-    # The counter started again: one failure is a plain 401, not a lock.
-    assert login(account["username"], "wrong password").status_code == 401
-    assert login(account["username"], account["password"]).status_code == 200
+        assert login(account["username"], "wrong password", on=app).status_code == 401
+    throttled = login(account["username"], account["password"], on=app)
+    assert throttled.status_code == 429
+    assert throttled.mimetype == "application/problem+json"
+    assert throttled.headers["Retry-After"] == "1"
+    # Another client is not this one: the user logs in meanwhile.
+    assert (
+        login(account["username"], account["password"], on=app, client="10.9.8.7").status_code
+        == 200
+    )
+
+    def logged_in():
+        response = login(account["username"], account["password"], on=app)
+        return response if response.status_code == 200 else None
+
+    wait_until(logged_in, 10, "the failures out of the window")
+    assert login(account["username"], "wrong password", on=app).status_code == 401
 
 
 def test_get_user_answers_its_own_token(client, as_user, user):

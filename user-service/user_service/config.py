@@ -31,14 +31,19 @@ class Config:
     # used for up to the staleness limit (the user token lifetime), then nothing is accepted.
     jwks_refresh_seconds: int
     jwks_max_staleness_seconds: int
-    # Failed authentications allowed before the account locks; each further one doubles the lock.
-    lock_after_failures: int
-    lock_base_seconds: int
-    lock_max_seconds: int
+    # Failed logins per (username as typed, client) within the window before that pair gets
+    # 429s; failures older than the window no longer count. Past the client's limit (failures
+    # on any usernames), or the account's (failures from any clients), a client that has failed
+    # on a username gets one failure there per window. Successful logins per account too are
+    # limited: each costs an argon2 hash.
+    login_failure_limit: int
+    login_failure_window_seconds: int
+    account_login_failure_limit: int
+    account_login_limit: int
     # Absolute session lifetime: renewals never extend a session past this.
     session_max_seconds: int
-    # Per client address (as faas names it), across every instance: failed logins and
-    # registrations allowed within a sliding window; past either, that client gets 429s.
+    # Per client address (as faas names it), across every instance, within a sliding window:
+    # failed logins that lower its per-username limit to one, and registrations (then 429s).
     client_login_failure_limit: int
     client_registration_limit: int
     client_limit_window_seconds: int
@@ -51,9 +56,10 @@ class Config:
             jwt_issuer=environ.get("JWT_ISSUER") or "todo-faas",
             jwks_refresh_seconds=_int(environ, "JWKS_REFRESH_SECONDS", 60),
             jwks_max_staleness_seconds=_int(environ, "JWKS_MAX_STALENESS_SECONDS", 900),
-            lock_after_failures=_int(environ, "LOCK_AFTER_FAILURES", 5),
-            lock_base_seconds=_int(environ, "LOCK_BASE_SECONDS", 30),
-            lock_max_seconds=_int(environ, "LOCK_MAX_SECONDS", 3600),
+            login_failure_limit=_int(environ, "LOGIN_FAILURE_LIMIT", 5),
+            login_failure_window_seconds=_int(environ, "LOGIN_FAILURE_WINDOW_SECONDS", 900),
+            account_login_failure_limit=_int(environ, "ACCOUNT_LOGIN_FAILURE_LIMIT", 100),
+            account_login_limit=_int(environ, "ACCOUNT_LOGIN_LIMIT", 60),
             session_max_seconds=_int(environ, "SESSION_MAX_SECONDS", 12 * 3600),
             client_login_failure_limit=_int(environ, "CLIENT_LOGIN_FAILURE_LIMIT", 20),
             client_registration_limit=_int(environ, "CLIENT_REGISTRATION_LIMIT", 10),

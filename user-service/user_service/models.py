@@ -1,5 +1,5 @@
-"""SQLAlchemy models: users (credentials, lock state), their login sessions, and the attempts
-the per-client limits count."""
+"""SQLAlchemy models: users (credentials), their login sessions, and the attempts the login and
+registration limits count."""
 
 import secrets
 from datetime import UTC, datetime
@@ -71,9 +71,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # Consecutive failed authentications; the lock grows with them and a success resets both.
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None]
 
 
 class Session(Base):
@@ -89,15 +86,20 @@ class Session(Base):
 
 
 class ClientAttempt(Base):
-    """One failed login or one registration by a client address, kept while its window lasts."""
+    """One login (pending, failed or done) or registration by a client address, kept while its
+    window lasts; logins name the username as typed."""
 
     __tablename__ = "client_attempts"
-    # The limit check reads one client's latest attempts of one action.
-    __table_args__ = (Index("ix_client_attempts_client_action_at", "client", "action", "at"),)
+    __table_args__ = (
+        # The limits read one client's latest attempts of one action, and one username's.
+        Index("ix_client_attempts_client_action_at", "client", "action", "at"),
+        Index("ix_client_attempts_username_at", "username", "at"),
+    )
 
-    # 64-bit: attempts are written on every failure, for as long as the service runs.
+    # 64-bit: attempts are written on every login, for as long as the service runs.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     client: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str | None] = mapped_column(String(64))
     # Indexed on its own too: expired attempts of every client are deleted by it.
     at: Mapped[datetime] = mapped_column(index=True)

@@ -57,8 +57,8 @@ def create_user() -> tuple[Response, int, dict[str, str]]:
 @bp.post("/users/authenticate")
 @require_service("users:authenticate")
 def authenticate_user() -> Response:
-    """200 {user, session} with a new session; 401 for bad credentials; 429 + Retry-After while the
-    account is locked or the client has failed too often."""
+    """200 {user, session} with a new session; 401 for bad credentials; 429 + Retry-After when the
+    client has failed too often on this username, or the account has logged in too often."""
     user, session = accounts.authenticate(*credentials(), throttle.client_address())
     return jsonify(user=user_json(user), session=session_json(session))
 
