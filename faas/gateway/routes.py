@@ -69,7 +69,7 @@ def login() -> Response:
     """200 {user, expires_at} and the session cookie (the token is never in the body).
 
     401 for bad credentials (one answer for unknown users and wrong passwords), 429 with
-    Retry-After while the account is locked, 503 when user-service is down (never 401).
+    Retry-After while this client is throttled, 503 when user-service is down (never 401).
     """
     authenticated = _authenticate_user()
     if authenticated.status != 200:

@@ -142,15 +142,16 @@ def gateway_stack(tmp_path_factory) -> Iterator[GatewayStack]:
     ):
         alembic("user-service", users_url, "upgrade", "head")
         alembic("todo-service", todos_url, "upgrade", "head")
-        # Every test client is 127.0.0.1: user-service's per-client limits must not starve the tests.
+        # Every test client is 127.0.0.1: user-service's per-client and per-account limits must not
+        # starve the tests.
         user_service = WsgiServer(
             create_user_service(
                 {
                     "DATABASE_URL": users_url,
                     "JWKS_URL": jwks_url,
-                    "LOCK_BASE_SECONDS": "1",
                     "CLIENT_LOGIN_FAILURE_LIMIT": "1000000",
                     "CLIENT_REGISTRATION_LIMIT": "1000000",
+                    "ACCOUNT_LOGIN_LIMIT": "1000000",
                 }
             )
         )

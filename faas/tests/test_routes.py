@@ -145,7 +145,7 @@ def test_wrong_password_and_unknown_user_get_the_same_401(browser: FlaskClient, 
     assert {**first, "request_id": None} == {**second, "request_id": None}
 
 
-def test_a_locked_account_gets_429_with_retry_after(browser: FlaskClient, account: dict):
+def test_a_throttled_login_gets_429_with_retry_after(browser: FlaskClient, account: dict):
     for _ in range(5):
         browser.post("/api/login", json=credentials(account, "wrong password!"))
 

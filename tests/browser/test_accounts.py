@@ -80,7 +80,7 @@ def test_repeated_failures_are_throttled_and_the_message_says_when_to_retry(
         if status == 429:
             break
         assert status == 401
-    assert status == 429, "the account never locked"
+    assert status == 429, "the login was never throttled"
     app = open_app()
     app.fill_credentials(username, password)
     app.log_in_button.click()

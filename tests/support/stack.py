@@ -52,10 +52,12 @@ class Stack:
             "DRAIN_SECONDS": "0",
             "PROMETHEUS_MULTIPROC_DIR": None,  # each gunicorn makes its own
             # Every test client is 127.0.0.1, so user-service's per-client limits (a few failed logins
-            # and registrations per 10 minutes) would let one test starve the next; the tests of
-            # those limits start a stack with small ones of their own.
+            # and registrations per 10 minutes) would let one test starve the next, and a shared
+            # user logs in more often than its account's limit; the tests of those limits start a
+            # stack with small ones of their own.
             "CLIENT_LOGIN_FAILURE_LIMIT": "1000000",
             "CLIENT_REGISTRATION_LIMIT": "1000000",
+            "ACCOUNT_LOGIN_LIMIT": "1000000",
             **env,
         }
         self.processes: dict[str, ServiceProcess] = {}
