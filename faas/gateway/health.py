@@ -1,5 +1,6 @@
 """/healthz and /readyz. No /metrics here: the runtime serves those on its own internal port."""
 
+import logging
 import time
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
@@ -11,6 +12,9 @@ from .upstream import Services
 # A readiness probe must answer quickly even when a service hangs.
 PROBE_TIMEOUT = Timeout(connect=1, read=2)
 
+NOT_READY = "not ready"
+
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
@@ -55,12 +59,14 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """200 when the initializer has finished and both services are ready; 503 naming why not."""
+    """200 when the initializer has finished and both services are ready; 503 otherwise. The
+    port is public: the answer says ready or not, and why goes to the log, for operators."""
     if not current_app.extensions.get("initialized"):
-        raise Problem(503, "the initializer has not finished", {"Retry-After": "1"})
+        raise Problem(503, NOT_READY, {"Retry-After": "1"})
     reasons = not_ready(current_app.extensions["services"])
     if reasons:
-        raise Problem(503, "; ".join(reasons), {"Retry-After": "1"})
+        log.warning("not ready", extra={"fields": {"reasons": reasons}})
+        raise Problem(503, NOT_READY, {"Retry-After": "1"})
     return jsonify(status="ready")
 
 

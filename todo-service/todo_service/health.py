@@ -38,6 +38,9 @@ LATENCY = Histogram(
     "http_request_duration_seconds", "Request latency.", ["method", "route"], registry=REGISTRY
 )
 
+# Methods outside this set share one label value, so a client cannot grow the label set.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 bp = Blueprint("health", __name__)
 
 
@@ -82,8 +85,9 @@ def metrics() -> Response:
 
 def _observe(response: Response) -> Response:
     route = request.url_rule.rule if request.url_rule else "unmatched"
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    LATENCY.labels(request.method, route).observe(time.perf_counter() - g.request_started)
+    method = request.method if request.method in KNOWN_METHODS else "other"
+    REQUESTS.labels(method, route, str(response.status_code)).inc()
+    LATENCY.labels(method, route).observe(time.perf_counter() - g.request_started)
     return response
 
 

@@ -11,9 +11,11 @@ from .errors import problem_response, unexpected_error
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: an error logs its statement, never the values bound to it (a password
+    # hash, a session id, a user's todo).
     if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 5})
+        _make_private(Path(url.removeprefix("sqlite:///")))
+        engine = create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # Short connect and statement timeouts: a database that is down or stuck gives a fast 503.
@@ -22,7 +24,16 @@ def make_engine(url: str) -> Engine:
         pool_pre_ping=True,
         pool_size=5,
         connect_args={"connect_timeout": 2, "options": "-c statement_timeout=5000"},
+        hide_parameters=True,
     )
+
+
+def _make_private(path: Path) -> None:
+    # The database file is for this user alone (SQLite gives its -wal and -shm files the same
+    # mode). A folder made here is private too; an existing one is left as its owner set it.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
 
 
 def _sqlite_pragmas(connection, _record) -> None:
