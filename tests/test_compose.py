@@ -179,6 +179,23 @@ def test_our_containers_are_read_only_with_no_capabilities_and_no_new_privileges
             assert service["restart"] == ("no" if name.endswith("-migrate") else "unless-stopped")
 
 
+def test_only_the_services_and_their_migrations_share_a_network_with_postgres(services):
+    def networks(name: str) -> set[str]:
+        return set(services[name]["networks"])
+
+    near_database = {name for name in services if networks(name) & networks("postgres")}
+    assert near_database == {"postgres", *MIGRATIONS, *MIGRATIONS.values()}
+    assert compose_config()["networks"]["data"]["internal"] is True
+    for service in MIGRATIONS:  # faas still reaches both services
+        assert networks("faas") & networks(service)
+
+
+def test_every_container_has_a_memory_and_a_process_limit(services):
+    for name, service in services.items():
+        assert service.get("mem_limit"), name
+        assert 0 < service["pids_limit"] <= 1024, name
+
+
 def test_every_password_default_is_marked_dev_only():
     defaults = re.findall(r"PASSWORD:-([^}]*)\}", (ROOT / "docker-compose.yml").read_text())
     assert defaults and all(value.endswith("-dev-only") for value in defaults)
