@@ -12,7 +12,7 @@ def test_healthz_answers_200(client):
 def test_readyz_answers_200_on_a_migrated_database(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"status": "ready", "revision": "0002"}
+    assert response.json == {"status": "ready", "revision": "0003"}
 
 
 def test_readyz_answers_503_when_the_database_is_unreachable(make_app, closed_port):

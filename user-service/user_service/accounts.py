@@ -74,7 +74,7 @@ def lock_seconds(failures: int, settings: Config) -> int:
     return min(settings.lock_base_seconds * 2 ** min(over, 32), settings.lock_max_seconds)
 
 
-def authenticate(username: str, password: str, client: str) -> tuple[User, Session]:
+def authenticate(username: str, password: str, client: str, kind: str) -> tuple[User, Session]:
     """The user and a new session; Problem 401 for bad credentials, 429 while the account is
     locked or `client` has failed too often."""
     throttle.refuse_if_over(client, throttle.LOGIN_FAILURE)
@@ -98,7 +98,7 @@ def authenticate(username: str, password: str, client: str) -> tuple[User, Sessi
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     user.failed_logins, user.locked_until = 0, None
-    session = sessions.start(user, now)
+    session = sessions.start(user, now, kind)
     db.session().commit()
     return user, session
 
