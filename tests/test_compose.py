@@ -25,7 +25,7 @@ INIT_SCRIPT = ROOT / "deploy" / "postgres" / "init-databases.sh"
 # Variables whose local default (127.0.0.1, an SQLite file under .data/) is wrong in a container.
 REQUIRED = {
     "user-service": {"DATABASE_URL", "JWKS_URL"},
-    "todo-service": {"DATABASE_URL", "JWKS_URL"},
+    "todo-service": {"DATABASE_URL", "JWKS_URL", "USER_SERVICE_URL"},
     "users-migrate": {"DATABASE_URL"},
     "todos-migrate": {"DATABASE_URL"},
     "faas": {"USER_SERVICE_URL", "TODO_SERVICE_URL", "JWT_PRIVATE_KEY_FILE"},
@@ -105,7 +105,8 @@ def test_every_url_names_a_compose_service_on_the_port_that_service_listens_on(s
         for value in service.get("environment", {}).values()
         if "://" in str(value)
     ]
-    assert len(urls) == 9  # 4 DATABASE_URL, 2 JWKS_URL, USER_ and TODO_SERVICE_URL, PUBLIC_URL
+    # 4 DATABASE_URL, 2 JWKS_URL, 2 USER_SERVICE_URL (faas, todo-service), TODO_SERVICE_URL, PUBLIC_URL
+    assert len(urls) == 10
     for name, url in urls:
         if url == services["faas"]["environment"]["PUBLIC_URL"]:
             assert urlsplit(url).port == 9000, "PUBLIC_URL names the published port"

@@ -35,7 +35,7 @@ def post_worker_init(worker) -> None:
     from user_service.auth import start_fetching
 
     app = worker.inner_wsgi
-    start_fetching(app)  # each worker loads faas's keys in the background, before any token
+    start_fetching(app)  # each worker loads faas's keys and the revoked sessions in the background
     worker.head_timeout = REQUEST_HEAD_TIMEOUT
     worker.drain_seconds = DRAIN_SECONDS
     worker.body_limit = app.config["MAX_CONTENT_LENGTH"]  # one byte more is the app's 413

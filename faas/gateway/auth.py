@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
+from typing import NamedTuple
 
 import jwt
 from flask import Flask, Response, current_app, g, request
@@ -19,9 +20,19 @@ def tokens() -> Tokens:
     return current_app.extensions["tokens"]
 
 
-def session_end_of(session: dict) -> float:
-    """The absolute end (epoch seconds) of a session as user-service describes it."""
-    return datetime.fromisoformat(session["expires_at"]).timestamp()
+# How a session began (user-service records it): a browser's cookie login, renewed as a cookie
+# while in use, or an API client's token from /api/token, never renewed.
+COOKIE_LOGIN, API_TOKEN = "cookie", "bearer"
+
+
+class ActiveSession(NamedTuple):
+    end: float  # the absolute end, epoch seconds: no token of the session outlives it
+    kind: str  # COOKIE_LOGIN or API_TOKEN
+
+
+def active_session(session: dict) -> ActiveSession:
+    """An active session as user-service describes it."""
+    return ActiveSession(datetime.fromisoformat(session["expires_at"]).timestamp(), session["kind"])
 
 
 class Sessions:
@@ -32,31 +43,31 @@ class Sessions:
 
     def __init__(self, ttl_seconds: float):
         self._ttl = ttl_seconds
-        self._entries: dict[str, tuple[float, float | None]] = {}
+        self._entries: dict[str, tuple[float, ActiveSession | None]] = {}
         self._lock = threading.Lock()
 
-    def end_of(self, sid: str) -> float | None:
-        """The absolute end (epoch seconds) of the active session `sid`; None when it has ended."""
+    def active(self, sid: str) -> ActiveSession | None:
+        """The session `sid` while it is active; None when it has ended."""
         cached = self._entries.get(sid)
         if cached and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
         response = call_user_service("GET", session_path(sid), "sessions:check")
-        end = None
+        session = None
         if response.status == 200:
-            end = session_end_of(response.json())
+            session = active_session(response.json())
         elif response.status != 404:
             raise Problem(503, "sessions cannot be checked", {"Retry-After": "1"})
-        self.remember(sid, end)
-        return end
+        self.remember(sid, session)
+        return session
 
-    def remember(self, sid: str, end: float | None) -> None:
+    def remember(self, sid: str, session: ActiveSession | None) -> None:
         now = time.monotonic()
         with self._lock:
             if len(self._entries) >= self.MAX_ENTRIES:
                 self._entries = {
                     key: entry for key, entry in self._entries.items() if now - entry[0] < self._ttl
                 }
-            self._entries[sid] = (now, end)
+            self._entries[sid] = (now, session)
 
 
 def _unauthorized(detail: str, via_cookie: bool) -> Problem:
@@ -66,14 +77,19 @@ def _unauthorized(detail: str, via_cookie: bool) -> Problem:
 
 
 def request_token() -> tuple[str, bool] | None:
-    """(token, came from the cookie) for this request; a Bearer header wins over the cookie."""
+    """(token, came from the cookie) for this request; a Bearer header wins over the cookie.
+    Problem 401 when two session cookies come without one."""
     if "Authorization" in request.headers:
         scheme, _, token = request.headers["Authorization"].partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("the Authorization header must be a Bearer token", False)
         return token.strip(), False
-    token = request.cookies.get(settings().cookie_name)
-    return (token, True) if token else None
+    cookies = request.cookies.getlist(settings().cookie_name)
+    if len(cookies) > 1:
+        # Another host of the site can add a cookie of the same name (cookie tossing): taking
+        # either one might act as someone else. Neither is cleared, or the other one would win.
+        raise Problem(401, "more than one session cookie was sent", {"WWW-Authenticate": "Bearer"})
+    return (cookies[0], True) if cookies and cookies[0] else None
 
 
 def _verified_claims(token: str, via_cookie: bool) -> dict:
@@ -90,13 +106,14 @@ def authenticate() -> None:
         raise Problem(401, "not logged in", {"WWW-Authenticate": "Bearer"})
     token, via_cookie = found
     claims = _verified_claims(token, via_cookie)
-    session_end = current_app.extensions["sessions"].end_of(claims["sid"])
+    session = current_app.extensions["sessions"].active(claims["sid"])
     # A cached answer may predate the session's absolute end: that end is final, renewals or not.
-    if session_end is None or session_end <= time.time():
+    if session is None or session.end <= time.time():
         raise _unauthorized("the session has ended", via_cookie)
     g.claims, g.user_token = claims, token
-    if via_cookie:
-        _renew_if_half_used(claims, session_end)
+    # Only a cookie login is renewed: an API token sent as the cookie is never stretched.
+    if via_cookie and session.kind == COOKIE_LOGIN:
+        _renew_if_half_used(claims, session.end)
 
 
 def _renew_if_half_used(claims: dict, session_end: float) -> None:

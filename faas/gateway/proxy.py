@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 # Request headers the todo proxy passes on; X-Forwarded-* are always set by faas itself.
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "If-Match", "If-None-Match", "Idempotency-Key")
-RELAYED_RESPONSE_HEADERS = ("ETag", "Location", "Link", "Retry-After")
+# WWW-Authenticate: todo-service may refuse a token of a session just revoked (its 401 carries
+# the challenge) while this instance still trusts its own recent session check.
+RELAYED_RESPONSE_HEADERS = ("ETag", "Location", "Link", "Retry-After", "WWW-Authenticate")
 # Only these carry a body to todo-service: a body on GET or DELETE means nothing there.
 BODY_METHODS = frozenset({"POST", "PATCH"})
 
@@ -73,6 +75,10 @@ def call_user_service(
 
 def session_path(sid: str) -> str:
     return f"/sessions/{quote(sid, safe='')}"
+
+
+def user_sessions_path(user_id: str) -> str:
+    return f"/users/{quote(user_id, safe='')}/sessions"
 
 
 def forward_todos(path: str, user_token: str) -> Response:

@@ -10,9 +10,9 @@ import urllib3
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, send_from_directory
 from werkzeug.routing import PathConverter
 
-from .auth import request_token, require_user, session_end_of, tokens
+from .auth import API_TOKEN, COOKIE_LOGIN, active_session, request_token, require_user, tokens
 from .errors import Problem, json_object
-from .proxy import call_user_service, forward_todos, relay, session_path
+from .proxy import call_user_service, forward_todos, relay, session_path, user_sessions_path
 from .security import settings
 
 bp = Blueprint("gateway", __name__)
@@ -43,16 +43,18 @@ def _credentials() -> dict[str, Any]:
     return body
 
 
-def _authenticate_user() -> urllib3.BaseHTTPResponse:
-    return call_user_service("POST", "/users/authenticate", "users:authenticate", _credentials())
+def _authenticate_user(kind: str) -> urllib3.BaseHTTPResponse:
+    """user-service's answer to the credentials; on success, a new session of `kind`."""
+    credentials = {**_credentials(), "kind": kind}
+    return call_user_service("POST", "/users/authenticate", "users:authenticate", credentials)
 
 
 def _issue_user_token(authenticated: dict[str, Any]) -> tuple[str, int]:
     """A user token for a new session from user-service's {user, session}; and its exp."""
     user, session = authenticated["user"], authenticated["session"]
-    session_end = session_end_of(session)
-    current_app.extensions["sessions"].remember(session["id"], session_end)
-    return tokens().user_token(user["id"], user["username"], session["id"], int(session_end))
+    started = active_session(session)
+    current_app.extensions["sessions"].remember(session["id"], started)
+    return tokens().user_token(user["id"], user["username"], session["id"], int(started.end))
 
 
 @bp.post("/api/register")
@@ -71,7 +73,7 @@ def login() -> Response:
     401 for bad credentials (one answer for unknown users and wrong passwords), 429 with
     Retry-After while this client is throttled, 503 when user-service is down (never 401).
     """
-    authenticated = _authenticate_user()
+    authenticated = _authenticate_user(COOKIE_LOGIN)
     if authenticated.status != 200:
         return relay(authenticated, ("Retry-After",))
     answer = authenticated.json()
@@ -83,7 +85,7 @@ def login() -> Response:
 @bp.post("/api/token")
 def issue_token() -> Response:
     """200 {access_token, token_type, expires_in} for API clients; no cookie. Errors as login."""
-    authenticated = _authenticate_user()
+    authenticated = _authenticate_user(API_TOKEN)
     if authenticated.status != 200:
         return relay(authenticated, ("Retry-After",))
     token, exp = _issue_user_token(authenticated.json())
@@ -106,6 +108,24 @@ def logout() -> Response:
         if sid is not None:
             call_user_service("DELETE", session_path(sid), "sessions:revoke")
             current_app.extensions["sessions"].remember(sid, None)
+    return _no_content()
+
+
+@bp.delete("/api/sessions")
+@require_user
+def end_all_sessions() -> Response:
+    """204: every session of the caller, this one included, is revoked at user-service and the
+    cookie cleared; 401 when not logged in or the session has ended; 503 if the sessions
+    cannot be revoked (their tokens would still work)."""
+    ended = call_user_service("DELETE", user_sessions_path(g.claims["sub"]), "sessions:revoke-all")
+    if ended.status != 204:
+        raise Problem(503, "the sessions cannot be ended", {"Retry-After": "1"})
+    current_app.extensions["sessions"].remember(g.claims["sid"], None)
+    g.cookie = None
+    return _no_content()
+
+
+def _no_content() -> Response:
     response = Response(status=204)
     del response.headers["Content-Type"]
     return response

@@ -74,7 +74,8 @@ def start_runtime(tmp_path: Path) -> Iterator:
 # ---------------------------------------------------------------------------------------------
 # The gateway (faas/index.py, faas/gateway/): its real neighbours, served over real HTTP.
 # user-service and todo-service each run on a migrated SQLite database and verify tokens
-# against the gateway's own JWKS; tests drive the gateway app with its test client.
+# against the gateway's own JWKS (todo-service reads user-service's revoked sessions); tests
+# drive the gateway app with its test client.
 # ---------------------------------------------------------------------------------------------
 
 import secrets  # noqa: E402
@@ -156,7 +157,14 @@ def gateway_stack(tmp_path_factory) -> Iterator[GatewayStack]:
             )
         )
         todo_service = WsgiServer(
-            create_todo_service({"DATABASE_URL": todos_url, "JWKS_URL": jwks_url})
+            create_todo_service(
+                {
+                    "DATABASE_URL": todos_url,
+                    "JWKS_URL": jwks_url,
+                    "USER_SERVICE_URL": user_service.url,
+                    "REVOCATION_REFRESH_SECONDS": "1",
+                }
+            )
         )
         stack = GatewayStack(tmp_dir, faas, user_service, todo_service, users_url)
         faas.app = create_app(stack.config())

@@ -5,10 +5,11 @@ from http.cookies import SimpleCookie
 
 import jwt
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from support.processes import free_port
+from support.processes import free_port, wait_until
 from support.tokens import SigningKey, user_claims
 from support.wsgi import WsgiServer
 from user_service import create_app as create_user_service
@@ -103,6 +104,21 @@ def test_logout_ends_the_token_as_cookie_and_as_bearer_on_every_instance(
     assert other_instance.get("/api/todos", headers=bearer).status_code == 401
 
 
+def test_after_logout_the_token_is_refused_at_todo_service_called_directly(
+    gateway: Flask, gateway_stack, bearer: dict
+):
+    todos = f"{gateway_stack.todo_service.url}/todos"
+    assert requests.get(todos, headers=bearer, timeout=5).status_code == 200
+
+    assert gateway.test_client().post("/api/logout", headers=bearer).status_code == 204
+
+    wait_until(
+        lambda: requests.get(todos, headers=bearer, timeout=5).status_code == 401 or None,
+        timeout=5,
+        what="todo-service refusing the logged-out token",
+    )
+
+
 def test_a_bearer_client_can_log_its_own_session_out(gateway: Flask, bearer: dict):
     client = gateway.test_client()
 
@@ -175,7 +191,12 @@ def without_origin(gateway: Flask, logged_in: FlaskClient) -> FlaskClient:
 def test_cookie_requests_that_change_state_must_come_from_our_origin(
     without_origin: FlaskClient, headers: dict
 ):
-    for method, path in (("POST", "/api/todos"), ("DELETE", "/api/todos"), ("POST", "/api/logout")):
+    for method, path in (
+        ("POST", "/api/todos"),
+        ("DELETE", "/api/todos"),
+        ("POST", "/api/logout"),
+        ("DELETE", "/api/sessions"),
+    ):
         response = without_origin.open(path, method=method, json=TODO, headers=headers)
         assert response.status_code == 403, (method, path)
         assert response.headers["Content-Type"] == "application/problem+json"
@@ -245,6 +266,48 @@ def test_a_cookie_past_half_its_life_is_renewed_with_a_new_jti_and_the_same_sess
     assert renewed["jti"] != first["jti"] and renewed["sid"] == first["sid"]
     assert renewed["exp"] > first["exp"]
     assert client.get("/api/me").status_code == 200
+
+
+def test_a_token_from_api_token_sent_as_the_cookie_is_never_renewed(
+    make_gateway, browser_of, account: dict
+):
+    app = make_gateway(JWT_TTL_SECONDS="4")
+    api_token = app.test_client().post(
+        "/api/token", json={"username": account["username"], "password": PASSWORD}
+    )
+    as_cookie = browser_of(app)
+    as_cookie.set_cookie("jwtToken", api_token.json["access_token"])
+    browser = browser_of(app)
+    login(browser, account)  # later than the API token: renewed before it would be
+    api_answers = []
+
+    def login_renewed():
+        api_answers.append(as_cookie.get("/api/me"))
+        return True if cookie_set(browser.get("/api/me")) else None
+
+    wait_until(login_renewed, timeout=4, what="the cookie login renewed", interval=0.2)
+    api_answers.append(as_cookie.get("/api/me"))
+
+    assert [answer.status_code for answer in api_answers] == [200] * len(api_answers)
+    assert [cookie_set(answer) for answer in api_answers] == [None] * len(api_answers)
+
+
+def test_two_session_cookies_are_refused_and_neither_is_cleared(
+    logged_in: FlaskClient, gateway: Flask, bearer: dict
+):
+    token = logged_in.get_cookie("jwtToken").value
+    other = bearer["Authorization"].removeprefix("Bearer ")
+    client = gateway.test_client(use_cookies=False)  # sends the Cookie header as given
+
+    for pair in ((token, other), (other, token), (token, "junk"), (token, token)):
+        cookies = f"jwtToken={pair[0]}; jwtToken={pair[1]}"
+        response = client.get("/api/me", headers={"Cookie": cookies})
+        assert (response.status_code, response.mimetype) == (401, "application/problem+json")
+        assert response.json["detail"] == "more than one session cookie was sent"
+        assert cookie_set(response) is None
+    assert client.get("/api/me", headers={"Cookie": f"jwtToken={token}"}).status_code == 200
+    # A Bearer header wins over the cookie: the cookies are not read at all.
+    assert client.get("/api/me", headers={**bearer, "Cookie": cookies}).status_code == 200
 
 
 def test_bearer_tokens_are_never_renewed(make_gateway, account: dict):

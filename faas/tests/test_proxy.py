@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from support.processes import free_port
+from support.processes import free_port, wait_until
 from support.wsgi import WsgiServer
 
 PASSWORD = "correct horse battery staple"
@@ -167,6 +167,27 @@ def test_todo_calls_reuse_one_kept_alive_connection(make_gateway, bearer: dict):
         assert client.get("/api/todos", headers=bearer).status_code == 200
 
     assert app.extensions["services"].todo.pool.num_connections == 1
+
+
+def test_todo_services_401_for_a_session_revoked_meanwhile_reaches_the_client_as_it_is(
+    make_gateway, gateway: Flask, account: dict
+):
+    # An instance that trusts its session checks for a minute: todo-service knows better sooner.
+    trusting = make_gateway(SESSION_CHECK_CACHE_SECONDS="60").test_client()
+    issued = trusting.post(
+        "/api/token", json={"username": account["username"], "password": PASSWORD}
+    )
+    bearer = {"Authorization": f"Bearer {issued.json['access_token']}"}
+    assert gateway.test_client().post("/api/logout", headers=bearer).status_code == 204
+
+    def refused():
+        response = trusting.get("/api/todos", headers=bearer)
+        return response if response.status_code == 401 else None
+
+    response = wait_until(refused, timeout=5, what="todo-service refusing the revoked session")
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert trusting.get("/api/me", headers=bearer).status_code == 200  # its own check, cached
 
 
 # todo-service down, hanging, or dropping connections ----------------------------------------

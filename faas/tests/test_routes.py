@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from gateway.tokens import load_public_key, thumbprint
-from support.processes import free_port
+from support.processes import free_port, wait_until
 
 PASSWORD = "correct horse battery staple"
 
@@ -193,6 +193,41 @@ def test_logout_answers_204_clears_the_cookie_and_ends_the_session(logged_in: Fl
 
 def test_logout_without_a_session_still_answers_204(browser: FlaskClient):
     assert browser.post("/api/logout").status_code == 204
+
+
+def test_ending_all_sessions_ends_each_of_the_users_and_clears_the_cookie(
+    logged_in: FlaskClient, gateway: Flask, bearer: dict, account: dict
+):
+    cookie = logged_in.get_cookie("jwtToken").value
+    someone = f"user_{secrets.token_hex(5)}"
+    assert (
+        logged_in.post("/api/register", json=credentials({"username": someone})).status_code == 201
+    )
+    bystander = gateway.test_client().post("/api/token", json=credentials({"username": someone}))
+    others = [{"Authorization": f"Bearer {cookie}"}, bearer]
+
+    response = logged_in.delete("/api/sessions")
+
+    assert response.status_code == 204 and "Content-Type" not in response.headers
+    cleared = the_cookie(response)
+    assert cleared.value == "" and cleared["max-age"] == "0"
+
+    # Other instances (and this one, for the sessions it checked) may trust a check briefly.
+    def all_ended():
+        answers = [gateway.test_client().get("/api/me", headers=h).status_code for h in others]
+        return True if answers == [401, 401] else None
+
+    wait_until(all_ended, timeout=5, what="every session of the user ended")
+    bystander_token = {"Authorization": f"Bearer {bystander.json['access_token']}"}
+    assert gateway.test_client().get("/api/me", headers=bystander_token).status_code == 200
+
+
+def test_ending_all_sessions_without_a_working_token_is_401(gateway: Flask, bearer: dict):
+    client = gateway.test_client()
+    assert client.post("/api/logout", headers=bearer).status_code == 204
+
+    assert_problem(client.delete("/api/sessions"), 401)
+    assert_problem(client.delete("/api/sessions", headers=bearer), 401)
 
 
 # Failures of user-service -------------------------------------------------------------------

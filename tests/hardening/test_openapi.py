@@ -122,8 +122,11 @@ def bearer_user(pg_stack: Stack) -> tuple[PublicClient, str]:
 
 
 def _token_for(case: schemathesis.Case, faas_url: str, user: tuple[PublicClient, str]) -> str:
-    """The user's token; a logout gets a session of its own (it ends the session it is sent with)."""
+    """The user's token; a logout gets a session of its own (it ends the session it is sent
+    with), and ending all sessions a user of its own."""
     client, username = user
+    if case.operation.path == "/api/sessions":
+        return registered_user(faas_url, bearer=True)[0].token
     if case.operation.path != "/api/logout":
         return client.token
     other = PublicClient(faas_url)

@@ -345,6 +345,7 @@ def test_a_user_token_cannot_act_as_faas_at_user_service(caller):
         "authenticate": ("POST", "/users/authenticate", credentials),
         "check a session": ("GET", f"/sessions/{sid}", None),
         "revoke a session": ("DELETE", f"/sessions/{sid}", None),
+        "revoke all sessions": ("DELETE", f"/users/{caller.claims['sub']}/sessions", None),
     }
     answers = {
         name: requests.request(

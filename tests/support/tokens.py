@@ -1,5 +1,7 @@
-"""Real Ed25519 test keys, a JWKS served over real HTTP, and tokens signed with PyJWT."""
+"""Real Ed25519 test keys, a JWKS served over real HTTP, tokens signed with PyJWT, and a feed of
+revoked sessions over real HTTP, as user-service serves it."""
 
+import hashlib
 import json
 import secrets
 import threading
@@ -109,5 +111,43 @@ class JwksServer:
 
     def close(self) -> None:
         self.release.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+class RevocationFeed:
+    """Serves user-service's feed of revoked sessions (GET /sessions/revoked) on 127.0.0.1; its
+    `url` stands for user-service's. `revoke(sid)` lists a session; `status` other than 200 makes
+    reads fail; `reads` counts them."""
+
+    def __init__(self) -> None:
+        self.revoked: list[str] = []
+        self.reads = 0
+        self.status = 200
+        feed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                feed.reads += 1
+                body = json.dumps({"revoked": feed.revoked}).encode()
+                found = self.path == "/sessions/revoked"
+                self.send_response(feed.status if found else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_port}"
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def revoke(self, sid: str) -> None:
+        self.revoked = [*self.revoked, hashlib.sha256(sid.encode()).hexdigest()]
+
+    def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()

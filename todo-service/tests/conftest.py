@@ -1,4 +1,5 @@
-"""Fixture ladder: database → app → client → tokens → todos, all real (HTTP JWKS, migrated database)."""
+"""Fixture ladder: database → app → client → tokens → todos, all real (HTTP JWKS, HTTP feed of
+revoked sessions, migrated database)."""
 
 import secrets
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from support.databases import alembic, database
-from support.tokens import JwksServer, SigningKey, user_claims
+from support.tokens import JwksServer, RevocationFeed, SigningKey, user_claims
 from todo_service import create_app, db
 
 # As faas issues user tokens: good for both services.
@@ -25,11 +26,26 @@ def database_url(backend: str, tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def make_app(database_url: str, jwks: JwksServer) -> Callable[..., Flask]:
-    """An app on the test database and JWKS; keyword settings (environment names) override."""
+def revocation_feed() -> Iterator[RevocationFeed]:
+    """user-service's feed of revoked sessions, as the suite's apps read it: nothing revoked."""
+    feed = RevocationFeed()
+    yield feed
+    feed.close()
+
+
+@pytest.fixture(scope="session")
+def make_app(
+    database_url: str, jwks: JwksServer, revocation_feed: RevocationFeed
+) -> Callable[..., Flask]:
+    """An app on the test database, JWKS and feed; keyword settings (environment names) override."""
 
     def make(**settings: str) -> Flask:
-        return create_app({"DATABASE_URL": database_url, "JWKS_URL": jwks.url, **settings})
+        defaults = {
+            "DATABASE_URL": database_url,
+            "JWKS_URL": jwks.url,
+            "USER_SERVICE_URL": revocation_feed.url,
+        }
+        return create_app({**defaults, **settings})
 
     return make
 

@@ -29,3 +29,24 @@ def test_the_environment_overrides_the_defaults_and_empty_means_default():
 
 def test_the_service_name_is_the_audience_tokens_must_name():
     assert SERVICE_NAME == "todo-service"
+
+
+def test_the_revoked_sessions_are_read_from_user_service_every_two_seconds_by_default():
+    config = Config.from_env({})
+
+    assert config.user_service_url == "http://127.0.0.1:8001"
+    assert config.revocation_refresh_seconds == 2
+    assert config.revocation_max_staleness_seconds == 30
+
+
+def test_the_environment_sets_where_and_how_often_revoked_sessions_are_read():
+    config = Config.from_env(
+        {
+            "USER_SERVICE_URL": "http://user-service:8001",
+            "REVOCATION_REFRESH_SECONDS": "5",
+            "REVOCATION_MAX_STALENESS_SECONDS": "60",
+        }
+    )
+
+    assert config.user_service_url == "http://user-service:8001"
+    assert (config.revocation_refresh_seconds, config.revocation_max_staleness_seconds) == (5, 60)

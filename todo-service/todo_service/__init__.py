@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, db, errors, health, logs, routes
+from . import auth, db, errors, health, logs, revocations, routes
 from .config import SERVICE_NAME, Config
 
 # A todo body is a few hundred bytes; anything far larger is refused (413) before it is parsed.
@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     errors.init_app(app)
     db.init_app(app, settings.database_url)
     auth.init_app(app, settings, SERVICE_NAME)
+    revocations.init_app(app, settings, revocations.feed(settings.user_service_url))
     health.init_app(app)
     app.register_blueprint(routes.bp)
     return app

@@ -31,6 +31,12 @@ class Config:
     # used for up to the staleness limit (the user token lifetime), then nothing is accepted.
     jwks_refresh_seconds: int
     jwks_max_staleness_seconds: int
+    # user-service, whose feed of revoked sessions each worker reads this often in the
+    # background: a revoked session's tokens are refused here within it. While reads fail, the
+    # last good set is used for up to the staleness limit, then user tokens are refused (503).
+    user_service_url: str
+    revocation_refresh_seconds: int
+    revocation_max_staleness_seconds: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":
@@ -40,4 +46,7 @@ class Config:
             jwt_issuer=environ.get("JWT_ISSUER") or "todo-faas",
             jwks_refresh_seconds=_int(environ, "JWKS_REFRESH_SECONDS", 60),
             jwks_max_staleness_seconds=_int(environ, "JWKS_MAX_STALENESS_SECONDS", 900),
+            user_service_url=environ.get("USER_SERVICE_URL") or "http://127.0.0.1:8001",
+            revocation_refresh_seconds=_int(environ, "REVOCATION_REFRESH_SECONDS", 2),
+            revocation_max_staleness_seconds=_int(environ, "REVOCATION_MAX_STALENESS_SECONDS", 30),
         )

@@ -31,3 +31,15 @@ def test_the_defaults_are_the_documented_limits():
 def test_a_limit_below_one_or_not_a_whole_number_fails_by_name(name, value):
     with pytest.raises(ValueError, match=name):
         Config.from_env({name: value})
+
+
+def test_the_revoked_sessions_are_read_every_two_seconds_and_kept_30_s_by_default():
+    config = Config.from_env({})
+    assert config.revocation_refresh_seconds == 2
+    assert config.revocation_max_staleness_seconds == 30
+
+
+@pytest.mark.parametrize("name", ["REVOCATION_REFRESH_SECONDS", "REVOCATION_MAX_STALENESS_SECONDS"])
+def test_a_revocation_period_below_one_second_fails_by_name(name):
+    with pytest.raises(ValueError, match=name):
+        Config.from_env({name: "0"})

@@ -149,7 +149,8 @@ def test_authenticate_returns_the_user_and_a_new_session(login, user):
     assert response.status_code == 200
     assert response.json["user"] == {k: user[k] for k in ("id", "username", "created_at")}
     session = response.json["session"]
-    assert set(session) == {"id", "user_id", "created_at", "last_seen_at", "expires_at"}
+    assert set(session) == {"id", "user_id", "created_at", "last_seen_at", "expires_at", "kind"}
+    assert session["kind"] == "bearer"  # unless the caller says it is a cookie login
     assert session["user_id"] == user["id"]
     assert len(session["id"]) >= 43
     lifetime = datetime.fromisoformat(session["expires_at"]) - datetime.fromisoformat(

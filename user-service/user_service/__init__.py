@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, db, errors, health, logs, routes
+from . import auth, db, errors, health, logs, revocations, routes, sessions
 from .config import SERVICE_NAME, Config
 
 MAX_BODY_BYTES = 16 * 1024
@@ -22,6 +22,8 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     errors.init_app(app)
     db.init_app(app, settings.database_url)
     auth.init_app(app, settings, SERVICE_NAME)
+    # The sessions are this service's own: it reads them from its database, not from its feed.
+    revocations.init_app(app, settings, sessions.revoked_digests)
     health.init_app(app)
     app.register_blueprint(routes.bp)
     return app

@@ -54,9 +54,10 @@ def get_user(user_id: int) -> User | None:
     return db.session().get(User, user_id) if 0 < user_id <= MAX_ID else None
 
 
-def authenticate(username: str, password: str, client: str) -> tuple[User, Session]:
-    """The user and a new session; Problem 401 for bad credentials (unknown users alike), 429
-    when this client has failed too often on this username or the account logs in too often."""
+def authenticate(username: str, password: str, client: str, kind: str) -> tuple[User, Session]:
+    """The user and a new session of `kind`; Problem 401 for bad credentials (unknown users
+    alike), 429 when this client has failed too often on this username or the account logs in
+    too often."""
     attempt = throttle.begin_login(username, client)
     name = normalize_username(username)
     user = None
@@ -69,7 +70,7 @@ def authenticate(username: str, password: str, client: str) -> tuple[User, Sessi
         _fail(attempt)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    session = sessions.start(user, utcnow())
+    session = sessions.start(user, utcnow(), kind)
     throttle.end_login(attempt, succeeded=True)
     db.session().commit()
     return user, session

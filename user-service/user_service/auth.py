@@ -211,19 +211,29 @@ def _is_user_token(claims: dict[str, Any]) -> bool:
     return "sid" in claims and "scope" not in claims
 
 
+def _refuse_if_revoked(claims: dict[str, Any]) -> None:
+    # A user token is good only while its session is: user-service may have revoked it since.
+    sid = claims["sid"]
+    if not isinstance(sid, str) or not sid:
+        raise _unauthorized("claim sid must be a non-empty string")
+    current_app.extensions["revoked_sessions"].refuse_if_revoked(sid)
+
+
 def _has_scope(claims: dict[str, Any], scope: str) -> bool:
     scopes = claims.get("scope")
     return "sid" not in claims and isinstance(scopes, str) and scope in scopes.split()
 
 
 def require_user(view: Callable) -> Callable:
-    """Only a user token; its claims go on g.claims and its subject on g.user_id."""
+    """Only a user token of a session not revoked; its claims go on g.claims and its subject on
+    g.user_id."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         claims = _claims_from_request()
         if not _is_user_token(claims):
             raise Problem(403, "a user token is required")
+        _refuse_if_revoked(claims)
         g.claims, g.user_id = claims, claims["sub"]
         return view(*args, **kwargs)
 
@@ -231,7 +241,8 @@ def require_user(view: Callable) -> Callable:
 
 
 def require_service(scope: str, allow_user: bool = False) -> Callable:
-    """A service token with `scope`; with allow_user, a user token too (g.user_id is then set)."""
+    """A service token with `scope`; with allow_user, a user token of a session not revoked too
+    (g.user_id is then set)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -239,6 +250,7 @@ def require_service(scope: str, allow_user: bool = False) -> Callable:
             claims = _claims_from_request()
             g.claims, g.user_id = claims, None
             if allow_user and _is_user_token(claims):
+                _refuse_if_revoked(claims)
                 g.user_id = claims["sub"]
             elif not _has_scope(claims, scope):
                 raise Problem(403, f"a service token with scope {scope!r} is required")
@@ -259,5 +271,7 @@ def init_app(app: Flask, settings: Any, audience: str) -> None:
 
 
 def start_fetching(app: Flask) -> None:
-    """Load the keys in the background now, so that the first token finds them ready."""
+    """Load the keys and the revoked sessions (revocations.py) in the background now, so that
+    the first token finds them ready."""
     app.extensions["token_verifier"].keys.start()
+    app.extensions["revoked_sessions"].start()

@@ -47,6 +47,11 @@ class Config:
     client_login_failure_limit: int
     client_registration_limit: int
     client_limit_window_seconds: int
+    # Each worker reads the revoked sessions from the database this often, in the background:
+    # a revoked session's tokens are refused here within it. While reads fail, the last good
+    # set is used for up to the staleness limit, then user tokens are refused (503).
+    revocation_refresh_seconds: int
+    revocation_max_staleness_seconds: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":
@@ -64,4 +69,6 @@ class Config:
             client_login_failure_limit=_int(environ, "CLIENT_LOGIN_FAILURE_LIMIT", 20),
             client_registration_limit=_int(environ, "CLIENT_REGISTRATION_LIMIT", 10),
             client_limit_window_seconds=_int(environ, "CLIENT_LIMIT_WINDOW_SECONDS", 600),
+            revocation_refresh_seconds=_int(environ, "REVOCATION_REFRESH_SECONDS", 2),
+            revocation_max_staleness_seconds=_int(environ, "REVOCATION_MAX_STALENESS_SECONDS", 30),
         )

@@ -75,14 +75,21 @@ class User(Base):
 
 class Session(Base):
     __tablename__ = "sessions"
+    __table_args__ = (CheckConstraint("kind IN ('cookie', 'bearer')", name="kind"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_session_id)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Absolute limit, fixed at creation: activity (last_seen_at) never extends it.
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
+    # Absolute limit, fixed at creation: activity (last_seen_at) never extends it. Indexed:
+    # sessions past it are deleted by it.
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    # Indexed: the feed of revoked sessions reads the few revoked ones among all.
+    revoked_at: Mapped[datetime | None] = mapped_column(index=True)
+    # How the session began: "cookie" (a browser's login, whose cookie is renewed while in use)
+    # or "bearer" (an API client's token, never renewed). Sessions that began before it was
+    # recorded count as "bearer": nothing says they were cookie logins.
+    kind: Mapped[str] = mapped_column(String(16), server_default="bearer")
 
 
 class ClientAttempt(Base):

@@ -1,4 +1,5 @@
-"""The internal API faas calls: users, authentication and sessions. Errors are problem+json."""
+"""The internal API faas calls (users, authentication and sessions), and the feed of revoked
+sessions todo-service reads. Errors are problem+json."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -31,12 +32,12 @@ def session_json(session: Session) -> dict[str, Any]:
         "created_at": timestamp(session.created_at),
         "last_seen_at": timestamp(session.last_seen_at),
         "expires_at": timestamp(session.expires_at),
+        "kind": session.kind,
     }
 
 
-def credentials() -> tuple[str, str]:
-    """(username, password) from a body of exactly those two strings; Problem 415/400/422 otherwise."""
-    body = json_object()
+def credentials(body: dict[str, Any]) -> tuple[str, str]:
+    """(username, password) from a body of exactly those two strings; Problem 422 otherwise."""
     if body.keys() != CREDENTIAL_FIELDS:
         raise Problem(422, "the body must have exactly the fields username and password")
     username, password = body["username"], body["password"]
@@ -50,7 +51,7 @@ def credentials() -> tuple[str, str]:
 def create_user() -> tuple[Response, int, dict[str, str]]:
     """201 the new user with its Location; 409 if the username is taken; 415/400/422 for a bad body
     or a password the policy refuses; 429 + Retry-After when the client has registered too often."""
-    user = accounts.register(*credentials(), throttle.client_address())
+    user = accounts.register(*credentials(json_object()), throttle.client_address())
     return jsonify(user_json(user)), 201, {"Location": url_for(".get_user", user_id=user.id)}
 
 
@@ -58,8 +59,17 @@ def create_user() -> tuple[Response, int, dict[str, str]]:
 @require_service("users:authenticate")
 def authenticate_user() -> Response:
     """200 {user, session} with a new session; 401 for bad credentials; 429 + Retry-After when the
-    client has failed too often on this username, or the account has logged in too often."""
-    user, session = accounts.authenticate(*credentials(), throttle.client_address())
+    client has failed too often on this username, or the account has logged in too often.
+
+    Besides the credentials, the body may say how the session begins: "kind": "cookie" for a
+    browser's cookie login, renewed as a cookie while in use, or "bearer" (the default) for an
+    API client's token, never renewed; anything else is 422.
+    """
+    body = json_object()
+    kind = body.pop("kind", sessions.BEARER)
+    if kind not in sessions.KINDS:
+        raise Problem(422, f"kind must be one of {', '.join(sessions.KINDS)}")
+    user, session = accounts.authenticate(*credentials(body), throttle.client_address(), kind)
     return jsonify(user=user_json(user), session=session_json(session))
 
 
@@ -73,6 +83,28 @@ def get_user(user_id: int) -> Response:
     if user is None:
         raise Problem(404, "no such user")
     return jsonify(user_json(user))
+
+
+@bp.delete("/users/<int:user_id>/sessions")
+@require_service("sessions:revoke-all")
+def revoke_user_sessions(user_id: int) -> tuple[str, int]:
+    """204 once every session of the user is revoked, also when there was none (or no user)."""
+    if user_id <= accounts.MAX_ID:
+        sessions.revoke_all(user_id)
+    return "", 204
+
+
+@bp.get("/sessions/revoked")
+def list_revoked_sessions() -> Response:
+    """200 {"revoked": [...]}: the SHA-256 (hex) of the id of every revoked session whose absolute
+    end is still to come, the only ones a live token can name. todo-service reads it to refuse
+    their tokens.
+
+    Open to any caller, with no token: todo-service can mint none (only faas signs), and what it
+    lists opens nothing. A digest cannot be turned back into a session id, and names only a
+    session that has ended, to whoever holds one of its tokens already.
+    """
+    return jsonify(revoked=sessions.revoked_digests())
 
 
 @bp.get("/sessions/<session_id>")
