@@ -1,7 +1,9 @@
-"""Slow clients: bodies that never come, answers never read and idle connections by the thousand
-hold no thread, so /healthz keeps answering within a second at faas and at each service."""
+"""Slow clients: bodies that never come, answers never read, clients that never close and idle
+connections by the thousand hold no thread, so /healthz keeps answering within a second at faas
+and at each service."""
 
 import contextlib
+import http.client
 import itertools
 import json
 import select
@@ -86,7 +88,7 @@ def probe_until_answered(url: str, sockets: list[socket.socket], timeout: float)
     return answers
 
 
-def connect(stack: Stack) -> socket.socket:
+def connect_to_faas(stack: Stack) -> socket.socket:
     return socket.create_connection(("127.0.0.1", stack.ports["faas"]), timeout=5)
 
 
@@ -94,6 +96,14 @@ def readable(sock: socket.socket) -> bool:
     poll = select.poll()  # select() takes no descriptor over 1023
     poll.register(sock, select.POLLIN)
     return poll.poll(0) != []
+
+
+def closed(sock: socket.socket) -> bool:
+    """Whether the server has closed the connection (nothing is expected on it otherwise)."""
+    try:
+        return readable(sock) and sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
 
 
 def healthz_in_a_second(url: str) -> float:
@@ -164,7 +174,10 @@ def test_a_body_sent_in_pieces_within_the_deadline_is_served_while_others_stall(
     cuts = [0, 3, 11, 12, 20, len(encoded)]
     pieces = [head[:30], head[30:]] + [encoded[a:b] for a, b in itertools.pairwise(cuts)]
 
-    with stalled(slow_stack.ports["faas"], promising("/api/todos")), connect(slow_stack) as sock:
+    with (
+        stalled(slow_stack.ports["faas"], promising("/api/todos")),
+        connect_to_faas(slow_stack) as sock,
+    ):
         answer = answer_to(sock, pieces)
 
     assert answer.startswith(b"HTTP/1.1 201 "), answer[:300]
@@ -175,7 +188,10 @@ def test_expect_100_continue_is_answered_before_the_body_while_others_stall(slow
     body = json.dumps({"title": "after 100 Continue"}).encode()
     head = post_head("/api/todos", bearer, f"Content-Length: {len(body)}\r\nExpect: 100-continue")
 
-    with stalled(slow_stack.ports["faas"], promising("/api/todos")), connect(slow_stack) as sock:
+    with (
+        stalled(slow_stack.ports["faas"], promising("/api/todos")),
+        connect_to_faas(slow_stack) as sock,
+    ):
         sock.sendall(head)
         interim = b""
         while not interim.endswith(b"\r\n\r\n"):
@@ -225,16 +241,29 @@ def test_idle_connections_are_capped_oldest_first_so_new_clients_are_served(slow
             idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
 
         healthz_in_a_second(slow_stack.url(name))
-        assert requests.get(f"{slow_stack.url(name)}/healthz", timeout=1).status_code == 200
-
-        def closed(sock: socket.socket) -> bool:
-            try:
-                return readable(sock) and sock.recv(1) == b""
-            except ConnectionResetError:
-                return True
 
         wait_until(lambda: closed(idle[0]) or None, 5, "the oldest idle connection closed")
         assert not closed(idle[-1])
     finally:
         for sock in idle:
             sock.close()
+
+
+@pytest.mark.parametrize("name", ["users", "todos"])  # faas keeps a connection alive for 2 s only
+def test_kept_alive_idle_connections_count_toward_the_cap_oldest_first(slow_stack, name):
+    kept = []
+    try:
+        for _ in range(300):  # more than the 256 connections a worker holds
+            connection = http.client.HTTPConnection("127.0.0.1", slow_stack.ports[name], timeout=5)
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()  # the connection is then free for the next request
+            assert response.status == 200
+            kept.append(connection)
+
+        wait_until(lambda: closed(kept[0].sock) or None, 5, "the oldest connection closed")
+        kept[-1].request("GET", "/healthz")
+        assert kept[-1].getresponse().status == 200
+    finally:
+        for connection in kept:
+            connection.close()
