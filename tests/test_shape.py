@@ -34,13 +34,14 @@ def test_mirrored_modules_are_identical_in_both_microservices(module):
     assert users == todos, f"{module} differs between user-service and todo-service"
 
 
-def test_the_gunicorn_worker_is_identical_in_every_service():
+@pytest.mark.parametrize("module", ["worker.py", "framing.py", "connections.py"])
+def test_the_gunicorn_worker_is_identical_in_every_service(module):
     copies = {
-        (ROOT / "faas" / "runtime" / "worker.py").read_text(),
-        (PACKAGES["user-service"] / "worker.py").read_text(),
-        (PACKAGES["todo-service"] / "worker.py").read_text(),
+        (ROOT / "faas" / "runtime" / module).read_text(),
+        (PACKAGES["user-service"] / module).read_text(),
+        (PACKAGES["todo-service"] / module).read_text(),
     }
-    assert len(copies) == 1, "worker.py differs between the services"
+    assert len(copies) == 1, f"{module} differs between the services"
 
 
 @pytest.mark.parametrize("service", PACKAGES)

@@ -1,8 +1,8 @@
 """gunicorn settings: the one start command for the Procfile, the Dockerfile and compose.
 
-The worker (user_service/worker.py) is gthread that reads request heads in its event loop, drains on
-SIGTERM (/readyz 503 for DRAIN_SECONDS while requests are still served) and gives the app chunked
-bodies with a Content-Length, so its cap holds.
+The worker (user_service/worker.py) is gthread that reads whole requests in its event loop, sends
+answers under a deadline, drains on SIGTERM (/readyz 503 for DRAIN_SECONDS while requests are
+still served) and gives the app chunked bodies with a Content-Length, so its cap holds.
 """
 
 import math
@@ -14,6 +14,8 @@ from functools import partial
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="user-service-metrics-"))
 DRAIN_SECONDS = float(os.environ.get("DRAIN_SECONDS") or 2)
 REQUEST_HEAD_TIMEOUT = float(os.environ.get("REQUEST_HEAD_TIMEOUT") or 10)
+REQUEST_BODY_TIMEOUT = float(os.environ.get("REQUEST_BODY_TIMEOUT") or 10)
+RESPONSE_SEND_TIMEOUT = float(os.environ.get("RESPONSE_SEND_TIMEOUT") or 30)
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8001')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -37,6 +39,8 @@ def post_worker_init(worker) -> None:
     app = worker.inner_wsgi
     start_fetching(app)  # each worker loads faas's keys and the revoked sessions in the background
     worker.head_timeout = REQUEST_HEAD_TIMEOUT
+    worker.body_timeout = REQUEST_BODY_TIMEOUT
+    worker.send_timeout = RESPONSE_SEND_TIMEOUT
     worker.drain_seconds = DRAIN_SECONDS
     worker.body_limit = app.config["MAX_CONTENT_LENGTH"]  # one byte more is the app's 413
     # health.py's /readyz answers 503 from SIGTERM on.

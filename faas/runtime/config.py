@@ -32,6 +32,8 @@ class Config:
     instance_concurrency: int = 8
     drain_seconds: float = 2.0  # after SIGTERM, serve this long with /readyz at 503
     request_head_timeout: float = 10.0  # a request head must be in within this
+    request_body_timeout: float = 10.0  # and its body within this after it
+    response_send_timeout: float = 30.0  # a thread gives up sending to a client that stops reading
     # GETs answered from a copy the handler renders once per instance (runtime/prerender.py).
     prerendered_paths: tuple[str, ...] = ("/.well-known/jwks.json",)
 
@@ -69,6 +71,10 @@ class Config:
             ),
             drain_seconds=read("DRAIN_SECONDS", _seconds_or_zero, cls.drain_seconds),
             request_head_timeout=read("REQUEST_HEAD_TIMEOUT", _seconds, cls.request_head_timeout),
+            request_body_timeout=read("REQUEST_BODY_TIMEOUT", _seconds, cls.request_body_timeout),
+            response_send_timeout=read(
+                "RESPONSE_SEND_TIMEOUT", _seconds, cls.response_send_timeout
+            ),
             prerendered_paths=read("FC_PRERENDERED_PATHS", _paths, cls.prerendered_paths, ()),
         )
 

@@ -33,7 +33,7 @@ from runtime.wsgi import MAX_BODY_BYTES, application  # noqa: E402
 
 bind = f"{fc_config.host}:{fc_config.port}"
 workers = fc_config.instances
-worker_class = Worker  # gthread that reads request heads in its event loop and drains on SIGTERM
+worker_class = Worker  # gthread that reads whole requests in its event loop and drains on SIGTERM
 threads = fc_config.instance_concurrency
 proc_name = fc_config.function_name
 # A worker sends no heartbeat while its initializer runs: the arbiter must not kill it then.
@@ -67,6 +67,8 @@ def post_fork(server, worker):
 
 def post_worker_init(worker):
     worker.head_timeout = fc_config.request_head_timeout
+    worker.body_timeout = fc_config.request_body_timeout
+    worker.send_timeout = fc_config.response_send_timeout
     worker.drain_seconds = fc_config.drain_seconds
     worker.body_limit = MAX_BODY_BYTES  # a chunked body over it shows as MAX_BODY_BYTES + 1
     worker.on_drain = application.instance.draining.set

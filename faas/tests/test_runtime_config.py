@@ -17,6 +17,7 @@ def test_defaults_work_locally(tmp_path, monkeypatch):
     assert (config.instances, config.instance_concurrency) == (2, 8)
     assert (config.initialization_timeout, config.timeout, config.memory_size) == (30.0, 60.0, 512)
     assert (config.drain_seconds, config.request_head_timeout) == (2.0, 10.0)
+    assert (config.request_body_timeout, config.response_send_timeout) == (10.0, 30.0)
     assert config.prerendered_paths == ("/.well-known/jwks.json",)
 
 
@@ -29,6 +30,8 @@ def test_values_are_typed():
             "FC_INITIALIZATION_TIMEOUT": "2.5",
             "FC_INSTANCES": "3",
             "FC_PRE_STOP": "app.main.stop",
+            "REQUEST_BODY_TIMEOUT": "2.5",
+            "RESPONSE_SEND_TIMEOUT": "7",
         }
     )
 
@@ -38,6 +41,7 @@ def test_values_are_typed():
     assert config.initialization_timeout == 2.5
     assert config.instances == 3
     assert (config.pre_stop, config.pre_stop_optional) == ("app.main.stop", False)
+    assert (config.request_body_timeout, config.response_send_timeout) == (2.5, 7.0)
 
 
 def test_drain_seconds_may_be_zero():
@@ -73,6 +77,8 @@ def test_prerendered_paths_are_a_comma_separated_list():
         ("FC_INITIALIZER", "index.init-ializer"),
         ("DRAIN_SECONDS", "-1"),
         ("REQUEST_HEAD_TIMEOUT", "0"),
+        ("REQUEST_BODY_TIMEOUT", "-3"),
+        ("RESPONSE_SEND_TIMEOUT", "inf"),
         ("FC_PRERENDERED_PATHS", "jwks.json"),
         ("FC_PRERENDERED_PATHS", "/keys?all=1"),
     ],

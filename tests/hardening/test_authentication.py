@@ -311,7 +311,7 @@ def test_any_password_of_8_to_128_characters_works_exactly_as_typed(
 @pytest.fixture(scope="module")
 def proxied_stack(tmp_path_factory) -> Iterator[Stack]:
     """A stack behind one trusted reverse proxy, whose failures leave their window quickly."""
-    env = {**LIMITS, "TRUSTED_PROXIES": "1", "LOGIN_FAILURE_WINDOW_SECONDS": "3"}
+    env = {**LIMITS, "TRUSTED_PROXIES": "1", "LOGIN_FAILURE_WINDOW_SECONDS": "6"}
     with start_stack(tmp_path_factory.mktemp("proxied"), "postgresql", env) as stack:
         yield stack
 

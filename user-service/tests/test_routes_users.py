@@ -198,13 +198,13 @@ def test_a_password_that_cannot_be_one_is_a_plain_401(login, user, password):
 def test_failures_throttle_this_client_on_this_name_until_they_leave_the_window(
     make_app, login, register
 ):
-    app, account = make_app(LOGIN_FAILURE_WINDOW_SECONDS="1"), register()
+    app, account = make_app(LOGIN_FAILURE_WINDOW_SECONDS="5"), register()
     for _ in range(5):
         assert login(account["username"], "wrong password", on=app).status_code == 401
     throttled = login(account["username"], account["password"], on=app)
     assert throttled.status_code == 429
     assert throttled.mimetype == "application/problem+json"
-    assert throttled.headers["Retry-After"] == "1"
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 5
     # Another client is not this one: the user logs in meanwhile.
     assert (
         login(account["username"], account["password"], on=app, client="10.9.8.7").status_code
@@ -215,7 +215,7 @@ def test_failures_throttle_this_client_on_this_name_until_they_leave_the_window(
         response = login(account["username"], account["password"], on=app)
         return response if response.status_code == 200 else None
 
-    wait_until(logged_in, 10, "the failures out of the window")
+    wait_until(logged_in, 30, "the failures out of the window")
     assert login(account["username"], "wrong password", on=app).status_code == 401
 
 

@@ -142,7 +142,7 @@ def test_refused_registrations_do_not_count(limited, as_service, fresh_name):
 
 def test_attempts_leave_the_window_and_take_their_rows_with_them(make_app, as_service):
     app = make_app(
-        LOGIN_FAILURE_LIMIT="1", LOGIN_FAILURE_WINDOW_SECONDS="1", CLIENT_LIMIT_WINDOW_SECONDS="1"
+        LOGIN_FAILURE_LIMIT="1", LOGIN_FAILURE_WINDOW_SECONDS="2", CLIENT_LIMIT_WINDOW_SECONDS="2"
     )
     client = new_client()
     assert fail_login(app, as_service, client).status_code == 401

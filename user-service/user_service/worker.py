@@ -1,18 +1,23 @@
-"""The gunicorn worker: gthread, changed in four ways. Mirrored in every service (faas/runtime,
-user_service, todo_service): tests/test_shape.py keeps the copies identical.
+"""The gunicorn worker: gthread, changed in five ways. Mirrored in every service (faas/runtime,
+user_service, todo_service) with framing.py and connections.py: tests/test_shape.py keeps the
+copies identical.
 
-1. A thread gets a connection only once its request head is complete. gunicorn's gthread hands
-   a connection to a thread as soon as it is readable, and the thread then reads the head with
-   blocking reads: a few dozen clients that trickle their headers hold every thread, and nothing
-   else (not even /healthz) is served. Here the event loop reads heads without blocking, and
-   closes a connection whose head is not complete within `head_timeout` (408) or is larger than
-   HEAD_LIMIT (431). Bodies are still read by the thread, as in gthread.
-2. SIGTERM drains first: `on_drain()` runs at once (readiness answers 503), the worker keeps
+1. A thread gets a connection only once its whole request is here. gunicorn's gthread hands a
+   connection to a thread as soon as it is readable, and the thread reads the head and the body
+   with blocking reads: a few dozen clients that trickle them hold every thread, and nothing else
+   (not even /healthz) is served. Here the event loop reads both without blocking, as far as
+   framing.py says: the head within `head_timeout` and HEAD_LIMIT (else 408, 431), the body
+   within `body_timeout` after it (else 408), with `100 Continue` sent by the loop. A body over
+   `body_limit` is not read: the app answers 413 and the connection closes.
+2. Slow readers: a thread writes with `send_timeout` on the socket, so a client that stops
+   reading frees it; a closing connection lingers in the poller, and the loop holds a bounded
+   number of connections (connections.py).
+3. SIGTERM drains first: `on_drain()` runs at once (readiness answers 503), the worker keeps
    serving for `drain_seconds`, then stops the way gthread does (in-flight requests finish).
-3. The app gets a chunked body with a Content-Length: werkzeug silently cuts a chunked body at
+4. The app gets a chunked body with a Content-Length: werkzeug silently cuts a chunked body at
    MAX_CONTENT_LENGTH, where a Content-Length over it is a 413. At most `body_limit` + 1 bytes
    are read, so a body over the limit still shows as one.
-4. Answers that are the same for every client (`fixed_answers`, by request line: faas's JWKS)
+5. Answers that are the same for every client (`fixed_answers`, by request line: faas's JWKS)
    are sent by the event loop itself, with no thread: they come back even while every thread
    is busy. Such a connection is closed after its answer.
 
@@ -21,46 +26,22 @@ Plain HTTP/1.1 only: TLS ends before gunicorn.
 
 import contextlib
 import io
-import selectors
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from email.utils import formatdate
-from functools import partial
 
-from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, ThreadWorker
+from .connections import HoldingWorker, bare_answer
+from .framing import HEAD_LIMIT, expects_continue, has_body, head_end, request_body, request_line
 
-HEAD_LIMIT = 64 * 1024
-
-
-def bare_answer(status: str) -> bytes:
-    """A whole response sent by the event loop itself, before any request could be parsed."""
-    return f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".encode()
-
-
-TIMED_OUT = bare_answer("408 Request Timeout")
 TOO_LARGE = bare_answer("431 Request Header Fields Too Large")
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
-def request_line(head: bytearray) -> bytes:
-    return bytes(head[: head.find(b"\n")]).rstrip(b"\r")
-
-
-def has_body(head: bytearray) -> bool:
-    lowered = head.lower()
-    return b"\ncontent-length:" in lowered or b"\ntransfer-encoding:" in lowered
-
-
-def head_complete(head: bytearray, seen: int) -> bool:
-    """Whether the head ends within `head` (bytes before `seen` were checked already). A bare
-    LF ends it too: gunicorn's parser then refuses the request rather than wait for more."""
-    start = max(seen - 3, 0)
-    return head.find(b"\r\n\r\n", start) >= 0 or head.find(b"\n\n", start) >= 0
-
-
-class Worker(ThreadWorker):
+class Worker(HoldingWorker):
     head_timeout = 10.0
+    body_timeout = 10.0
+    send_timeout = 30.0
     drain_seconds = 0.0
     body_limit = 1024 * 1024
 
@@ -68,7 +49,6 @@ class Worker(ThreadWorker):
         super().__init__(*args, **kwargs)
         # Request line (b"GET /path HTTP/1.1") -> the whole answer, made at each use (its Date).
         self.fixed_answers: Mapping[bytes, Callable[[str], bytes]] = {}
-        self.heads = deque()  # connections whose head is still coming, oldest first
         self.draining = False
 
     def on_drain(self) -> None:
@@ -89,72 +69,77 @@ class Worker(ThreadWorker):
 
     def enqueue_req(self, conn) -> None:
         # gthread's only way into the thread pool (new, kept-alive and pipelined connections).
-        conn.head = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
-        if head_complete(conn.head, 0):
-            self.dispatch(conn)
-            return
-        conn.head_deadline = time.monotonic() + self.head_timeout
-        conn.sock.setblocking(False)
-        self.heads.append(conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.read_head, conn))
-        self.read_head(conn)  # a kept-alive connection is readable already
+        conn.received = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
+        conn.body = None  # until the head is in
+        conn.deadline = time.monotonic() + self.head_timeout
+        self.buffered += len(conn.received)
+        self.hold(conn, self.read_request)
+        self.advance(conn, 0)  # what was read ahead may hold a request already
 
-    def read_head(self, conn, _sock=None) -> None:
+    def read_request(self, conn, _sock=None) -> None:
         try:
             data = conn.sock.recv(HEAD_LIMIT)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             data = b""
-        seen = len(conn.head)
-        conn.head += data
-        too_large = len(conn.head) > HEAD_LIMIT
-        if data and not too_large and not head_complete(conn.head, seen):
+        if not data:
+            self.close_held(conn)
             return
-        self.heads.remove(conn)
-        self.poller.unregister(conn.sock)
-        if data and not too_large:
-            self.dispatch(conn)
-        else:
-            self.close_head(conn, TOO_LARGE if too_large else b"")
+        conn.received += data
+        self.buffered += len(data)
+        self.advance(conn, len(conn.received) - len(data))
+        self.make_room()
 
-    def dispatch(self, conn) -> None:
-        """A complete head: a fixed answer from here, or the request to a thread."""
-        answer = self.fixed_answers.get(request_line(conn.head))
-        if answer is None or has_body(conn.head):
+    def advance(self, conn, seen: int) -> None:
+        """Hands the request to a thread, answers it, or waits, as the bytes received allow."""
+        if conn.body is None:
+            end = head_end(conn.received, seen)
+            if end > HEAD_LIMIT or (end < 0 and len(conn.received) > HEAD_LIMIT):
+                self.close_held(conn, TOO_LARGE)
+                return
+            if end < 0:
+                return
+            head = bytes(conn.received[:end])
+            answer = self.fixed_answers.get(request_line(head))
+            if answer is not None and not has_body(head):
+                # A few hundred bytes: the socket's buffer takes them whole, unless the client has
+                # left earlier answers unread, and then it gets a cut answer: no wait on it here.
+                self.close_held(conn, answer(formatdate(usegmt=True)))
+                return
+            conn.body = request_body(head, self.body_limit)
+            conn.deadline = time.monotonic() + self.body_timeout
+            if not conn.body.received(conn.received) and expects_continue(head):
+                with contextlib.suppress(OSError):  # as above: 25 bytes, never waited on
+                    conn.sock.send(CONTINUE)
+        if conn.body.too_large:
+            self.close_held(conn, TOO_LARGE)
+        elif conn.body.received(conn.received):
+            self.release(conn)
             super().enqueue_req(conn)
-            return
-        conn.sock.setblocking(False)
-        # A few hundred bytes: the socket's buffer takes them whole, unless the client has left
-        # earlier answers unread, and then it gets a cut answer: the loop never waits on it.
-        self.close_head(conn, answer(formatdate(usegmt=True)))
 
     def handle(self, conn):
-        # In the thread: the head the event loop read goes back in front of gunicorn's parser.
+        # In the thread: what the event loop read goes back in front of gunicorn's parser.
         conn.init()
-        conn.parser.unreader.unread(bytes(conn.head))
+        conn.parser.unreader.unread(conn.received)
+        conn.received = bytearray()  # the parser holds its own copy
         return super().handle(conn)
 
-    def murder_pending(self) -> None:
-        # Called by gthread's loop about once a second, and while it stops.
-        super().murder_pending()
-        now = time.monotonic()
-        if not self.alive:
-            # A stopping worker waits for unfinished heads only as long as gthread lingers.
-            for conn in self.heads:
-                conn.head_deadline = min(conn.head_deadline, now + STOP_KEEPALIVE_LINGER)
-        while self.heads and self.heads[0].head_deadline <= now:
-            conn = self.heads.popleft()
-            self.poller.unregister(conn.sock)
-            self.close_head(conn, TIMED_OUT if conn.head else b"")
+    def handle_request(self, req, conn):
+        req._expected_100_continue = False  # the loop has sent 100 Continue, or none is due
+        if not conn.body.whole:
+            req.must_close = True  # the rest of the body is never read
+        # sendall's timeout bounds each whole call (since Python 3.5), sendfile's each wait.
+        conn.sock.settimeout(self.send_timeout)
+        try:
+            return super().handle_request(req, conn)
+        except TimeoutError:
+            self.log.debug("Closing a connection whose client stopped reading its answer")
+            return False
 
-    def close_head(self, conn, answer: bytes) -> None:
-        # A client that is gone or not reading gets no answer: there is nothing more to tell it.
-        with contextlib.suppress(OSError):
-            if answer:
-                conn.sock.send(answer)
-        self.nr_conns -= 1
-        conn.close()
+    def handle_error(self, req, client, addr, exc) -> None:
+        client.settimeout(self.send_timeout)  # gunicorn's own refusals (400 ...) are answers too
+        super().handle_error(req, client, addr, exc)
 
     def handle_exit(self, sig, frame) -> None:
         # SIGTERM, the arbiter's graceful stop: drain first, then gthread's own stop.
