@@ -12,7 +12,7 @@ PACKAGES = {
 }
 SHAPE = ["__init__.py", "config.py", "errors.py", "logs.py", "routes.py", "auth.py", "health.py"]
 MIRRORED_EVERYWHERE = ["errors.py", "logs.py"]
-MIRRORED_IN_MICROSERVICES = ["auth.py", "db.py", "health.py", "revocations.py"]
+MIRRORED_IN_MICROSERVICES = ["auth.py", "db.py", "health.py", "keys.py", "revocations.py"]
 
 
 @pytest.mark.parametrize("service", PACKAGES)
