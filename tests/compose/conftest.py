@@ -58,7 +58,8 @@ def stack(project: ComposeProject) -> ComposeProject:
 @pytest.fixture(scope="session")
 def bearer(project: ComposeProject) -> PublicClient:
     """One API client (Bearer token) with a user of its own, shared by the suite."""
-    client, _ = registered_user(project.faas_url, bearer=True)
+    client, username = registered_user(project.faas_url, bearer=True)
+    client.username = username  # to log in again, on another replica
     return client
 
 
