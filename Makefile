@@ -34,7 +34,7 @@ clean:
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 up:
-	docker compose up --build --detach
+	docker compose up --build --wait
 
 down:
 	docker compose down

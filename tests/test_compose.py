@@ -31,16 +31,12 @@ REQUIRED = {
     "faas": {"USER_SERVICE_URL", "TODO_SERVICE_URL", "JWT_PRIVATE_KEY_FILE"},
 }
 MIGRATIONS = {"user-service": "users-migrate", "todo-service": "todos-migrate"}
+MIGRATION_OF = {migrate: name for name, migrate in MIGRATIONS.items()}
 
 
 @pytest.fixture(scope="module")
 def services() -> dict[str, dict]:
     return compose_config()["services"]
-
-
-def folder(service: dict) -> str:
-    """The repository folder a built service comes from."""
-    return Path(service["build"]["context"]).name
 
 
 def database_urls(services: dict[str, dict]) -> dict[str, str]:
@@ -75,13 +71,13 @@ def test_the_signing_key_can_be_supplied_as_a_compose_secret_instead(tmp_path):
 
 
 def test_every_built_service_is_built_from_a_service_folder_with_a_dockerfile(services):
-    for name, service in services.items():
-        if "build" in service:
-            context = Path(service["build"]["context"])
-            assert context.parent == ROOT and context.name in SERVICES, name
-            assert (context / service["build"]["dockerfile"]).is_file(), name
-        else:
-            assert name == "postgres", f"{name} is neither built here nor the database"
+    built = {name for name, service in services.items() if "build" in service}
+    assert built == set(SERVICES), "one folder = one image = one compose service"
+    for name in built:
+        context = Path(services[name]["build"]["context"])
+        assert context.name == name and context.parent == ROOT, name
+        assert (context / services[name]["build"]["dockerfile"]).is_file(), name
+    assert set(services) - built == {"postgres", *MIGRATIONS.values()}
 
 
 def test_only_faas_publishes_a_port_and_it_is_the_port_faas_listens_on(services):
@@ -118,11 +114,11 @@ def test_every_url_names_a_compose_service_on_the_port_that_service_listens_on(s
 
 def test_compose_sets_only_variables_the_service_code_reads(services):
     for name, service in services.items():
-        if "build" not in service:
+        if name not in SERVICES and name not in MIGRATIONS.values():
             continue
         sources = "\n".join(
             path.read_text()
-            for path in (ROOT / folder(service)).rglob("*.py")
+            for path in (ROOT / MIGRATION_OF.get(name, name)).rglob("*.py")
             if "tests" not in path.parts
         )
         for variable in service.get("environment", {}):
@@ -149,7 +145,10 @@ def test_each_service_waits_for_a_healthy_database_and_its_finished_migration(se
 def test_each_migrate_service_runs_alembic_once_in_its_service_image_on_its_database(services):
     for name, migrate in MIGRATIONS.items():
         one_shot = services[migrate]
-        assert one_shot["build"] == services[name]["build"], "the same image"
+        # The service's image, built once for both: never a build of its own, never pulled.
+        assert "build" not in one_shot
+        assert one_shot["image"] == services[name]["image"]
+        assert (one_shot["pull_policy"], services[name]["pull_policy"]) == ("never", "build")
         assert one_shot["command"] == ["alembic", "upgrade", "head"]
         assert one_shot["restart"] == "no"
         assert one_shot["environment"] == {"DATABASE_URL": database_urls(services)[name]}
@@ -173,7 +172,7 @@ def test_the_generated_signing_key_is_kept_on_a_named_volume(services):
 def test_our_containers_are_read_only_with_no_capabilities_and_no_new_privileges(services):
     for name, service in services.items():
         assert "no-new-privileges:true" in service["security_opt"], name
-        if "build" in service:
+        if name != "postgres":
             assert service["read_only"] is True, name
             assert service["cap_drop"] == ["ALL"], name
             assert service["tmpfs"] == ["/tmp"], name  # noqa: S108 (a mount, not a temp file)

@@ -4,6 +4,7 @@ import logging
 from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.connectionpool import port_by_scheme
 from urllib3.exceptions import HTTPError, MaxRetryError, ProtocolError, ReadTimeoutError
 from urllib3.util import Retry, Timeout
 
@@ -16,6 +17,10 @@ log = logging.getLogger(__name__)
 # urllib3 retries only a connection that failed before anything was sent (once); a dropped
 # kept-alive connection is retried in Upstream.request for GET only; a timeout never is.
 NO_UNSAFE_RETRIES = Retry(total=None, connect=1, read=0, other=0, status=0, redirect=0)
+# A kept-alive connection serves this many requests, then the next one connects anew and so looks
+# the service's name up again: with several replicas behind the name (compose --scale), the load
+# spreads over all of them instead of sticking to the ones each connection first reached.
+REQUESTS_PER_CONNECTION = 10
 
 
 def forwarding_headers(config: Config) -> dict[str, str]:
@@ -33,14 +38,36 @@ def forwarding_headers(config: Config) -> dict[str, str]:
     return headers
 
 
+class SpreadingPool(urllib3.HTTPConnectionPool):
+    """A keep-alive pool whose connections each serve at most REQUESTS_PER_CONNECTION requests."""
+
+    scheme = "http"
+
+    def _get_conn(self, timeout: float | None = None):
+        conn = super()._get_conn(timeout)
+        served = getattr(conn, "served", 0)
+        if served >= REQUESTS_PER_CONNECTION:
+            conn.close()  # as urllib3 does with a dropped one: it connects again when used
+            served = 0
+        conn.served = served + 1
+        return conn
+
+
+class SpreadingHTTPSPool(SpreadingPool, urllib3.HTTPSConnectionPool):
+    scheme = "https"
+
+
 class Upstream:
     """One service: a keep-alive connection pool with connect and read timeouts on every call."""
 
     def __init__(self, name: str, base_url: str, config: Config):
         self.name = name
-        self._prefix = urlsplit(base_url).path.rstrip("/")
-        self.pool = urllib3.connection_from_url(
-            base_url,
+        parts = urlsplit(base_url)
+        self._prefix = parts.path.rstrip("/")
+        pool = SpreadingHTTPSPool if parts.scheme == "https" else SpreadingPool
+        self.pool = pool(
+            parts.hostname,
+            parts.port or port_by_scheme[pool.scheme],
             maxsize=config.instance_concurrency,
             block=False,
             retries=NO_UNSAFE_RETRIES,

@@ -1,57 +1,20 @@
 """Debian's Chromium, driven by Playwright, against the real three-process stack.
 
-Fixtures: `browser` (one Chromium per session), `open_app` (a new browser context, like a separate
-browser, on the app's page), `api` (the public API over plain HTTP), `credentials` (a new user).
+Fixtures: `open_app` (a new browser context, like a separate browser, on the app's page, in the
+session's Chromium of tests/support/chromium.py), `api` (the public API over plain HTTP),
+`credentials` (a new user).
 """
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import (
-    APIRequestContext,
-    Browser,
-    BrowserContext,
-    Playwright,
-    sync_playwright,
-)
+from playwright.sync_api import APIRequestContext, Browser, BrowserContext, Playwright
 
 from browser.app_page import DESKTOP, PASSWORD, AppPage, unique_username
 from support.stack import stack  # noqa: F401  (the real processes, started once per session)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not shutil.which(CHROMIUM):
-        reason = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI must not pass by skipping the browser tests)")
-        pytest.skip(f"BROWSER TESTS SKIPPED: {reason}")
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
