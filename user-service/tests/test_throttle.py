@@ -76,6 +76,13 @@ def test_known_and_unknown_names_are_throttled_alike_and_as_typed(app, as_servic
     assert known == unknown
 
 
+@pytest.mark.parametrize("typed", ["nul\x00inside", "half a pair \ud83d", "é" * 40, "x" * 500])
+def test_a_name_no_account_could_have_is_throttled_like_any_other(app, as_service, typed):
+    client = new_client()
+    statuses = [fail_login(app, as_service, client, typed).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+
+
 def test_a_client_failing_on_many_names_gets_one_try_per_name_but_never_loses_a_right_password(
     limited, as_service, user
 ):

@@ -12,6 +12,7 @@ each other, so no burst can overshoot a limit. The attempts live in the database
 instance counts the same ones. A client is the address faas names for it.
 """
 
+import hashlib
 import ipaddress
 import logging
 import math
@@ -31,8 +32,8 @@ LOGIN_PENDING = "login-pending"  # verification under way: counted as if it had 
 LOGIN_FAILURE = "login-failure"
 LOGIN = "login"
 REGISTRATION = "registration"
-# Usernames are counted as typed (lower-cased), cut to the column: "Alice" and "alice" are one.
-USERNAME_KEY_LENGTH = 64
+# Usernames are counted as typed, lower-cased: "Alice" and "alice" are one name.
+USERNAME_KEY_LENGTH = 32
 
 
 def _settings() -> Config:
@@ -65,7 +66,11 @@ def client_address() -> str:
 
 
 def username_key(username: str) -> str:
-    return username.lower()[:USERNAME_KEY_LENGTH]
+    """How attempts name a username: lower-cased, or, for one no column could hold as typed
+    (too long, a NUL, a lone surrogate: no account has such a name), a digest of it."""
+    if username.isascii() and username.isprintable() and len(username) <= USERNAME_KEY_LENGTH:
+        return username.lower()
+    return hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _too_many(detail: str, oldest_counted: datetime, window: timedelta, now: datetime) -> Problem:
