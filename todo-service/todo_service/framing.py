@@ -32,8 +32,11 @@ def request_line(head: bytes) -> bytes:
 
 
 def has_body(head: bytes) -> bool:
-    lowered = head.lower()
-    return b"\ncontent-length:" in lowered or b"\ntransfer-encoding:" in lowered
+    """Whether the head announces a body, or is framed in a way only gunicorn's parser judges."""
+    fields = header_fields(head)
+    return fields is None or any(
+        name in (b"content-length", b"transfer-encoding") for name, _ in fields
+    )
 
 
 def header_fields(head: bytes) -> list[tuple[bytes, bytes]] | None:
