@@ -2,12 +2,16 @@
 
 Entries: `index.initializer` (once per instance, before it serves), `index.handler` (WSGI) and
 `index.pre_stop`. Importing this module does no I/O: the app, its signing key and its
-connections are made by the initializer.
+connections are made by the initializer. It does import everything the function runs on, so
+that a platform that imports it once and forks instances from it (faas/runtime's prewarm) starts
+each instance without Python's imports.
 """
 
 import json
 import os
 import time
+
+from gateway import close, create_app, wait_until_ready
 
 _app = None  # the instance's gateway app, made by the initializer
 
@@ -15,10 +19,6 @@ _app = None  # the instance's gateway app, made by the initializer
 def initializer(context) -> None:
     """Build the app (signing key, connection pools) and wait, within the initialization timeout,
     until both services are ready; raise, naming the service, when they are not."""
-    # Imported here rather than at the top: importing index must do no I/O, and urllib3 opens a
-    # socket when it is imported (its IPv6 probe).
-    from gateway import close, create_app, wait_until_ready
-
     global _app
     started = time.monotonic()
     app = create_app({**os.environ, "FC_FUNCTION_NAME": context.function.name})
@@ -59,6 +59,4 @@ def handler(environ, start_response):
 def pre_stop(context) -> None:
     """Close the connection pools before the instance stops."""
     if _app is not None:
-        from gateway import close
-
         close(_app)

@@ -28,8 +28,13 @@ class Config:
     pre_stop_timeout: float = 5.0
     timeout: float = 60.0
     memory_size: int = 512
-    instances: int = 2
+    # The FC rule: ceil(in-flight requests / instance_concurrency) instances, within min and max.
+    min_instances: int = 1  # 0 = scale to zero
+    max_instances: int = 4
     instance_concurrency: int = 8
+    idle_seconds: float = 60.0  # an instance that served nothing this long is released
+    max_queued_requests: int | None = None  # at max instances and full; None = one more round
+    prewarm: bool = True  # fork instances from a platform that imported the function once
     drain_seconds: float = 2.0  # after SIGTERM, serve this long with /readyz at 503
     request_head_timeout: float = 10.0  # a request head must be in within this
     request_body_timeout: float = 10.0  # and its body within this after it
@@ -37,8 +42,28 @@ class Config:
     # GETs answered from a copy the handler renders once per instance (runtime/prerender.py).
     prerendered_paths: tuple[str, ...] = ("/.well-known/jwks.json",)
 
+    def __post_init__(self) -> None:
+        if self.min_instances > self.max_instances:
+            raise ConfigError(
+                f"FC_MIN_INSTANCES={self.min_instances} is over "
+                f"FC_MAX_INSTANCES={self.max_instances}"
+            )
+
+    @property
+    def queue_limit(self) -> int:
+        """Requests that may wait for a thread once every instance is up and full."""
+        if self.max_queued_requests is None:
+            return self.max_instances * self.instance_concurrency
+        return self.max_queued_requests
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":
+        if environ.get("FC_INSTANCES"):
+            raise ConfigError(
+                "FC_INSTANCES is gone: instances start on demand between FC_MIN_INSTANCES and "
+                "FC_MAX_INSTANCES"
+            )
+
         def read(name: str, parse: Callable[[str], Any], default: Any, empty: Any = None) -> Any:
             raw = environ.get(name, "").strip()
             if not raw:
@@ -65,10 +90,14 @@ class Config:
             pre_stop_timeout=read("FC_PRE_STOP_TIMEOUT", _seconds, cls.pre_stop_timeout),
             timeout=read("FC_TIMEOUT", _seconds, cls.timeout),
             memory_size=read("FC_MEMORY_SIZE", _positive_int, cls.memory_size),
-            instances=read("FC_INSTANCES", _positive_int, cls.instances),
+            min_instances=read("FC_MIN_INSTANCES", _count, cls.min_instances),
+            max_instances=read("FC_MAX_INSTANCES", _positive_int, cls.max_instances),
             instance_concurrency=read(
                 "FC_INSTANCE_CONCURRENCY", _positive_int, cls.instance_concurrency
             ),
+            idle_seconds=read("FC_IDLE_SECONDS", _seconds, cls.idle_seconds),
+            max_queued_requests=read("FC_MAX_QUEUED_REQUESTS", _count, cls.max_queued_requests),
+            prewarm=read("FC_PREWARM", _boolean, cls.prewarm),
             drain_seconds=read("DRAIN_SECONDS", _seconds_or_zero, cls.drain_seconds),
             request_head_timeout=read("REQUEST_HEAD_TIMEOUT", _seconds, cls.request_head_timeout),
             request_body_timeout=read("REQUEST_BODY_TIMEOUT", _seconds, cls.request_body_timeout),
@@ -84,6 +113,21 @@ def _port(raw: str) -> int:
     if not 0 < value < 65536:
         raise ValueError("not a TCP port (1..65535)")
     return value
+
+
+def _count(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+def _boolean(raw: str) -> bool:
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be true or false")
 
 
 def _positive_int(raw: str) -> int:

@@ -1,7 +1,9 @@
 """gunicorn settings of the local FaaS runtime; the hooks only delegate to the runtime package.
 
-From the function's folder: gunicorn -c runtime/gunicorn.conf.py runtime.wsgi:application
-One worker is one function instance, its threads are the instance concurrency.
+From the function's folder:
+    python -m runtime.platform -c runtime/gunicorn.conf.py runtime.wsgi:application
+One worker is one function instance, its threads are the instance concurrency; the platform
+(runtime/platform.py, gunicorn's master) starts and releases instances by the FC rule.
 """
 
 import math
@@ -27,13 +29,13 @@ if OWN_METRICS_DIR:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fc-metrics-")
 
 from runtime import metrics  # noqa: E402
+from runtime.instance_worker import InstanceWorker, configure  # noqa: E402
 from runtime.logs import get_logger  # noqa: E402
-from runtime.worker import Worker  # noqa: E402
 from runtime.wsgi import MAX_BODY_BYTES, application  # noqa: E402
 
 bind = f"{fc_config.host}:{fc_config.port}"
-workers = fc_config.instances
-worker_class = Worker  # gthread that reads whole requests in its event loop and drains on SIGTERM
+workers = fc_config.min_instances  # where the platform starts; it follows the load from there
+worker_class = InstanceWorker  # worker.py's gthread, taking connections as the platform allows
 threads = fc_config.instance_concurrency
 proc_name = fc_config.function_name
 # A worker sends no heartbeat while its initializer runs: the arbiter must not kill it then.
@@ -65,6 +67,11 @@ def post_fork(server, worker):
         metrics_server.socket.close()
 
 
+def pre_fork(server, worker):
+    # The platform has claimed this instance's row in its table; the fork shares the table.
+    worker.slot, worker.slots = server.claimed, server.slots
+
+
 def post_worker_init(worker):
     worker.head_timeout = fc_config.request_head_timeout
     worker.body_timeout = fc_config.request_body_timeout
@@ -73,6 +80,7 @@ def post_worker_init(worker):
     worker.body_limit = MAX_BODY_BYTES  # a chunked body over it shows as MAX_BODY_BYTES + 1
     worker.on_drain = application.instance.draining.set
     worker.fixed_answers = application.instance.fixed_answers  # filled by each initializer run
+    configure(worker, fc_config, application.instance.ready)
     application.instance.start(fc_config)
 
 

@@ -17,6 +17,26 @@ from prometheus_client import (
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 COLD_STARTS = Counter("fc_cold_starts_total", "Instances whose initializer succeeded.")
+# Set by the platform (the master) alone.
+INSTANCES = Gauge("fc_instances", "Instances alive and initialized.", multiprocess_mode="livesum")
+INSTANCE_STARTS = Counter(
+    "fc_instance_starts_total",
+    "Instances started: forked from the prewarmed platform, or cold (importing the function).",
+    ["kind"],
+)
+INSTANCE_WAIT = Histogram(
+    "fc_instance_wait_seconds",
+    "Time a request waited for an instance with room: in the accept queue, then for a thread.",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+QUEUED = Gauge(
+    "fc_queued_requests",
+    "Requests an instance has taken that wait for one of its threads.",
+    multiprocess_mode="livesum",
+)
+THROTTLED = Counter(
+    "fc_throttled_requests_total", "Requests refused with 429: every instance up, full and queued."
+)
 INITIALIZER_DURATION = Histogram(
     "fc_initializer_duration_seconds",
     "Duration of initializer runs, failed ones included.",

@@ -14,7 +14,9 @@ FAAS_DIR = Path(__file__).resolve().parents[1]
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 # The start command every deployment uses, run with this virtualenv's gunicorn.
 START_COMMAND = [
-    str(Path(sys.executable).parent / "gunicorn"),
+    sys.executable,
+    "-m",
+    "runtime.platform",
     "-c",
     "runtime/gunicorn.conf.py",
     "runtime.wsgi:application",
@@ -38,7 +40,8 @@ class Runtime:
 
 @pytest.fixture
 def start_runtime(tmp_path: Path) -> Iterator:
-    """start_runtime("ok", FC_INSTANCES="2", ...): gunicorn serving functions/ok, on free ports."""
+    """start_runtime("ok", FC_MAX_INSTANCES="2", ...): the platform serving functions/ok, on free
+    ports; one instance, always there, unless the test says otherwise."""
     started: list[ServiceProcess] = []
 
     def start(function: str, **env: str | None) -> Runtime:
@@ -50,7 +53,8 @@ def start_runtime(tmp_path: Path) -> Iterator:
             "PORT": str(port),
             "METRICS_PORT": str(metrics_port),
             "FC_CODE_DIR": str(FUNCTIONS_DIR / function),
-            "FC_INSTANCES": "1",
+            "FC_MIN_INSTANCES": "1",
+            "FC_MAX_INSTANCES": "1",
             "FC_INSTANCE_CONCURRENCY": "2",
             "FC_INITIALIZATION_TIMEOUT": "5",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),

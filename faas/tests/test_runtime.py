@@ -167,7 +167,7 @@ def test_raising_handler_answers_500_without_the_traceback(start_runtime):
 
 
 def test_metrics_count_instances_and_invocations_on_their_own_port(start_runtime):
-    runtime = start_runtime("ok", FC_INSTANCES="2")
+    runtime = start_runtime("ok", FC_MIN_INSTANCES="2", FC_MAX_INSTANCES="2")
     runtime.process.wait_log('"init end"', count=2, timeout=20)
 
     for _ in range(3):
@@ -190,7 +190,11 @@ def test_sigterm_runs_pre_stop_in_every_instance(start_runtime, tmp_path):
     marker = tmp_path / "pre_stop"
     # Without PROMETHEUS_MULTIPROC_DIR the runtime makes (and removes) its own.
     runtime = start_runtime(
-        "ok", FC_INSTANCES="2", PRE_STOP_MARKER=str(marker), PROMETHEUS_MULTIPROC_DIR=None
+        "ok",
+        FC_MIN_INSTANCES="2",
+        FC_MAX_INSTANCES="2",
+        PRE_STOP_MARKER=str(marker),
+        PROMETHEUS_MULTIPROC_DIR=None,
     )
     runtime.process.wait_log('"init end"', count=2, timeout=20)
     [listening] = runtime.records("metrics listening")
@@ -204,10 +208,10 @@ def test_sigterm_runs_pre_stop_in_every_instance(start_runtime, tmp_path):
 
 
 def test_bad_setting_stops_the_start_by_name(start_runtime):
-    runtime = start_runtime("ok", FC_INSTANCES="none")
+    runtime = start_runtime("ok", FC_MAX_INSTANCES="none")
 
     assert runtime.process.wait(timeout=20) != 0
-    assert "FC_INSTANCES='none'" in runtime.process.logs()
+    assert "FC_MAX_INSTANCES='none'" in runtime.process.logs()
 
 
 def test_sigterm_turns_readyz_503_while_the_instance_still_serves_then_stops(start_runtime):

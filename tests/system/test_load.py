@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from support.api import registered_user
+from support.metrics import metric_sum
 from support.processes import wait_until
 from support.stack import Stack, start_stack
 
@@ -56,17 +56,6 @@ class Load:
         self._stop.set()
         for thread in self._threads:
             thread.join()
-
-
-def metric_sum(url: str, name: str, **labels: str) -> float:
-    """The sum of `name`'s samples with `labels` in the Prometheus text at url."""
-    text = requests.get(url, timeout=5).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and labels.items() <= sample.labels.items()
-    )
 
 
 def key_fetches(stack: Stack) -> dict[str, float]:

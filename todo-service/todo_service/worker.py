@@ -116,7 +116,11 @@ class Worker(HoldingWorker):
             self.close_held(conn, TOO_LARGE)
         elif conn.body.received(conn.received):
             self.release(conn)
-            super().enqueue_req(conn)
+            self.dispatch(conn)
+
+    def dispatch(self, conn) -> None:
+        """Hands a whole request to the thread pool (faas's instances first decide if they can)."""
+        super().enqueue_req(conn)
 
     def handle(self, conn):
         # In the thread: what the event loop read goes back in front of gunicorn's parser.

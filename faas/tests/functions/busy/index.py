@@ -23,3 +23,8 @@ def handler(environ, start_response):
         headers.append(("Set-Cookie", "seen=1"))
     start_response("200 OK", headers)
     return [path.encode()]
+
+
+def pre_stop(context):
+    with open(Path(os.environ["BUSY_DIR"]) / "pre_stop", "a") as stopped:
+        stopped.write(f"{os.getpid()}\n")
