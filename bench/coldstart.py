@@ -66,7 +66,7 @@ def one_instance(stack: Stack, token: str, expected: list[str], log_dir: Path) -
         "faas",
         port,
         log_dir / f"cold-faas-{port}.log",
-        env={"FC_INSTANCES": "1", "METRICS_PORT": str(free_port())},
+        env={"FC_MIN_INSTANCES": "1", "FC_MAX_INSTANCES": "1", "METRICS_PORT": str(free_port())},
     )
     try:
         start = first_correct_list(f"http://127.0.0.1:{port}", token, expected, started)

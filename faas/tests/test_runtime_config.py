@@ -14,7 +14,8 @@ def test_defaults_work_locally(tmp_path, monkeypatch):
     assert config.code_dir == str(tmp_path)
     assert (config.handler, config.initializer) == ("index.handler", "index.initializer")
     assert (config.pre_stop, config.pre_stop_optional) == ("index.pre_stop", True)
-    assert (config.instances, config.instance_concurrency) == (2, 8)
+    assert (config.min_instances, config.max_instances, config.instance_concurrency) == (1, 4, 8)
+    assert (config.idle_seconds, config.queue_limit, config.prewarm) == (60.0, 32, True)
     assert (config.initialization_timeout, config.timeout, config.memory_size) == (30.0, 60.0, 512)
     assert (config.drain_seconds, config.request_head_timeout) == (2.0, 10.0)
     assert (config.request_body_timeout, config.response_send_timeout) == (10.0, 30.0)
@@ -28,7 +29,11 @@ def test_values_are_typed():
             "FC_CODE_DIR": "/srv/code",
             "FC_HANDLER": "app.main.handle",
             "FC_INITIALIZATION_TIMEOUT": "2.5",
-            "FC_INSTANCES": "3",
+            "FC_MIN_INSTANCES": "0",
+            "FC_MAX_INSTANCES": "3",
+            "FC_IDLE_SECONDS": "4.5",
+            "FC_MAX_QUEUED_REQUESTS": "0",
+            "FC_PREWARM": "false",
             "FC_PRE_STOP": "app.main.stop",
             "REQUEST_BODY_TIMEOUT": "2.5",
             "RESPONSE_SEND_TIMEOUT": "7",
@@ -39,7 +44,8 @@ def test_values_are_typed():
     assert config.code_dir == "/srv/code"
     assert config.handler == "app.main.handle"
     assert config.initialization_timeout == 2.5
-    assert config.instances == 3
+    assert (config.min_instances, config.max_instances, config.idle_seconds) == (0, 3, 4.5)
+    assert (config.queue_limit, config.prewarm) == (0, False)
     assert (config.pre_stop, config.pre_stop_optional) == ("app.main.stop", False)
     assert (config.request_body_timeout, config.response_send_timeout) == (2.5, 7.0)
 
@@ -68,7 +74,11 @@ def test_prerendered_paths_are_a_comma_separated_list():
         ("PORT", "http"),
         ("PORT", "70000"),
         ("METRICS_PORT", "0"),
-        ("FC_INSTANCES", "0"),
+        ("FC_MIN_INSTANCES", "-1"),
+        ("FC_MAX_INSTANCES", "0"),
+        ("FC_IDLE_SECONDS", "0"),
+        ("FC_MAX_QUEUED_REQUESTS", "-1"),
+        ("FC_PREWARM", "maybe"),
         ("FC_INSTANCE_CONCURRENCY", "many"),
         ("FC_INITIALIZATION_TIMEOUT", "-1"),
         ("FC_TIMEOUT", "nan"),
@@ -86,3 +96,13 @@ def test_prerendered_paths_are_a_comma_separated_list():
 def test_bad_value_fails_by_name(name, value):
     with pytest.raises(ConfigError, match=f"^{name}="):
         Config.from_env({name: value})
+
+
+def test_min_instances_over_max_instances_is_refused_by_name():
+    with pytest.raises(ConfigError, match="FC_MIN_INSTANCES=3 is over FC_MAX_INSTANCES=2"):
+        Config.from_env({"FC_MIN_INSTANCES": "3", "FC_MAX_INSTANCES": "2"})
+
+
+def test_the_old_fixed_pool_setting_is_refused_naming_its_replacements():
+    with pytest.raises(ConfigError, match=r"FC_INSTANCES is gone.*FC_MIN_INSTANCES"):
+        Config.from_env({"FC_INSTANCES": "2"})

@@ -35,7 +35,8 @@ def slow_stack(tmp_path_factory) -> Iterator[Stack]:
     env = {
         # One worker per server: with two, gunicorn's accept is often lopsided, and an attack
         # could leave the worker that serves the probe untouched.
-        "FC_INSTANCES": "1",
+        "FC_MIN_INSTANCES": "1",
+        "FC_MAX_INSTANCES": "1",
         "WEB_CONCURRENCY": "1",
         "REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT),
         "RESPONSE_SEND_TIMEOUT": str(SEND_TIMEOUT),

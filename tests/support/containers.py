@@ -97,7 +97,8 @@ class Dockerfile:
 @cache
 def code_port(service: str) -> int:
     """The port the service's gunicorn settings bind when PORT is not set: read by running them."""
-    config_file = Dockerfile(service).last("CMD").exec_form()[2]  # gunicorn -c <file>
+    command = Dockerfile(service).last("CMD").exec_form()  # gunicorn ... -c <file> ...
+    config_file = command[command.index("-c") + 1]
     probe = (
         "import runpy; settings = runpy.run_path(" + repr(config_file) + "); "
         "print(settings['bind'].rsplit(':', 1)[1])"

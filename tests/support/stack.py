@@ -46,7 +46,9 @@ class Stack:
             "TODO_SERVICE_URL": self.todo_service_url,
             "JWT_PRIVATE_KEY_FILE": str(tmp_dir / "jwt-private-key.pem"),
             "METRICS_PORT": str(metrics_port),
-            "FC_INSTANCES": "2",
+            # Two instances, always there; the tests of scaling start stacks of their own.
+            "FC_MIN_INSTANCES": "2",
+            "FC_MAX_INSTANCES": "2",
             "WEB_CONCURRENCY": "2",
             # No SIGTERM drain: stopping a test's process must be quick (tests of it set their own).
             "DRAIN_SECONDS": "0",

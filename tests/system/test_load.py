@@ -68,7 +68,8 @@ def key_fetches(stack: Stack) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def load_stack(tmp_path_factory) -> Iterator[Stack]:
     env = {
-        "FC_INSTANCES": str(INSTANCES),
+        "FC_MIN_INSTANCES": str(INSTANCES),
+        "FC_MAX_INSTANCES": str(INSTANCES),
         "FC_INSTANCE_CONCURRENCY": str(INSTANCE_CONCURRENCY),
         "WEB_CONCURRENCY": str(WORKERS),
         "JWKS_REFRESH_SECONDS": "1",  # the services' keys go stale many times under the load
