@@ -85,3 +85,23 @@ def write_chart(path: Path, figures: list[Figure], raw: dict) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def write_scaling_chart(path: Path, step: dict) -> None:
+    """Instances following a step in load (docs/scaling.png, shown by the README)."""
+    fig, axes = plt.subplots(figsize=(8, 3.2))
+    times = [t for t, _ in step["samples"]]
+    axes.step(times, [n for _, n in step["samples"]], where="post", label="fc_instances")
+    axes.axvspan(step["load_start"], step["load_end"], alpha=0.15, color="tab:orange")
+    axes.axhline(step["wanted"], linestyle=":", color="grey")
+    axes.text(step["load_start"], step["wanted"] + 0.1, f"{step['connections']} clients")
+    axes.set_xlabel("seconds")
+    axes.set_ylabel("instances")
+    axes.set_ylim(0, step["wanted"] + 1)
+    axes.set_title(
+        f"FC rule: ceil(in flight / {step['connections'] // step['wanted']}), "
+        f"idle instances released after {step['idle_seconds']} s"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -218,3 +218,58 @@ def cold_start_figures(one: list[dict], stack: list[dict]) -> list[Figure]:
             "cold start, whole stack: empty or partial 200s", wrong, "", "0", wrong == 0, bound=0
         ),
     ]
+
+
+def scaling_figures(from_zero: list[dict], step: dict, during_proxy: list) -> list[Figure]:
+    """Issue 13: starts from zero instances, a step in load followed, instances under load."""
+    prewarmed = summarize([start["prewarmed"] for start in from_zero])
+    cold = summarize([start["cold"] for start in from_zero])
+    counts = [instances for _, instances in during_proxy] or [0.0]
+    to_wanted = step["to_wanted_s"]
+    return [
+        Figure(
+            "from zero instances: first correct list, prewarmed", prewarmed, " s", "report", None
+        ),
+        Figure("from zero instances: first correct list, cold", cold, " s", "report", None),
+        targeted(
+            "from zero instances: prewarmed ÷ cold",
+            within_rounds(from_zero, "prewarmed", "cold", ratio),
+            "x",
+            operator.le,
+            0.25,
+            f"{len(from_zero)} starts of each, interleaved",
+        ),
+        Figure(
+            f"step to c={step['connections']}: instances reach the rule's {step['wanted']}",
+            to_wanted if to_wanted is not None else float("inf"),
+            " s",
+            "≤ 1 s",
+            to_wanted is not None and to_wanted <= 1.0,
+            f"{step['requests']} requests, {step['errors']} failed",
+            1.0,
+        ),
+        Figure(
+            "step: failed requests (none may fail while instances start)",
+            step["errors"],
+            "",
+            "0",
+            step["errors"] == 0,
+            bound=0,
+        ),
+        Figure(
+            "step: back to zero instances after the load",
+            step["to_zero_s"],
+            " s",
+            "report",
+            None,
+            f"FC_IDLE_SECONDS={step['idle_seconds']}",
+        ),
+        Figure(
+            "instances during the proxy runs (c=32 and c=1)",
+            summarize(counts),
+            "",
+            "report",
+            None,
+            f"{min(counts):g} to {max(counts):g}, by the FC rule at concurrency 8",
+        ),
+    ]

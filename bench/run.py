@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import chart, coldstart, costs, figures, report
+from bench import chart, coldstart, costs, figures, report, scaling
 from bench.cpu import CpuMonitor
 from bench.login import HashPool, login_rate
 from bench.procs import CPUS, descendants, rss_mb
@@ -48,6 +48,12 @@ def options(argv: list[str] | None) -> argparse.Namespace:
         help="seconds of the sustained run through faas (at least two key refreshes)",
     )
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json/.png")
+    parser.add_argument(
+        "--scaling-chart",
+        type=Path,
+        default=HERE.parent / "docs" / "scaling.png",
+        help="the chart of instances following the load, which the README shows",
+    )
     return parser.parse_args(argv)
 
 
@@ -89,7 +95,9 @@ def measure(stack: Stack, tmp: Path, cleanup: ExitStack, args: argparse.Namespac
     cleanup.callback(monitor.stop)
     raw = {"memory": {"idle": memory(system.pids)}, "seed_seconds": system.seed_seconds}
     say(f"proxy hop: todo-service direct, through nginx, through faas; {args.rounds} rounds")
-    raw["proxy_rounds"] = compare(system.proxy, args.rounds, args.seconds, system.pids)
+    with scaling.InstanceSampler(stack.metrics_url) as instances:
+        raw["proxy_rounds"] = compare(system.proxy, args.rounds, args.seconds, system.pids)
+    raw["instances_during_proxy"] = instances.samples
     monitor.mark("proxy hop")
     say(f"sustained: c={SUSTAINED_CONNECTIONS} through faas for {args.sustained} s, JWKS sampled")
     raw["sustained"] = sustained_load(
@@ -117,6 +125,10 @@ def measure(stack: Stack, tmp: Path, cleanup: ExitStack, args: argparse.Namespac
         asdict(coldstart.whole_stack(stack, token, expected)) for _ in range(args.starts)
     ]
     monitor.mark("cold start, whole stack")
+    say(f"scaling: {args.starts} starts from zero instances of each kind, a step in load")
+    raw["from_zero"] = scaling.from_zero_rounds(stack, token, expected, tmp, args.starts)
+    raw["step"] = scaling.step(stack, token, tmp)
+    monitor.mark("scaling")
     raw["cpu_phases"] = monitor.phases
     return raw
 
@@ -129,6 +141,7 @@ def all_figures(raw: dict, hash_processes: int) -> list[figures.Figure]:
         *figures.sustained_figures(raw["sustained"], SUSTAINED_CONNECTIONS, KEY_REFRESH_SECONDS),
         figures.lopsided_figure(raw["proxy_rounds"], raw["table_rounds"]),
         *figures.cold_start_figures(raw["cold_one"], raw["cold_stack"]),
+        *figures.scaling_figures(raw["from_zero"], raw["step"], raw["instances_during_proxy"]),
         *figures.login_figures(raw["login_rounds"], hash_processes),
         *costs.memory_figures(raw["memory"]),
         costs.cpu_figure(raw["cpu_phases"], CPUS),
@@ -148,7 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, ExitStack() as cleanup:
         say("starting the stack on PostgreSQL")
-        env = {"JWKS_REFRESH_SECONDS": str(KEY_REFRESH_SECONDS)}
+        env = {
+            "JWKS_REFRESH_SECONDS": str(KEY_REFRESH_SECONDS),
+            # faas scales as `make run` has it, from one instance up to four.
+            "FC_MIN_INSTANCES": "1",
+            "FC_MAX_INSTANCES": "4",
+        }
         stack = cleanup.enter_context(start_stack(Path(tmp), "postgresql", env))
         raw = measure(stack, Path(tmp), cleanup, args)
         hash_processes = int(stack.env["WEB_CONCURRENCY"])
@@ -156,7 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": started_at,
         "duration_s": round(time.monotonic() - began, 1),
         "cpus": CPUS,
-        "settings": {name: value for name, value in vars(args).items() if name != "out"},
+        "settings": {
+            name: value
+            for name, value in vars(args).items()
+            if name not in ("out", "scaling_chart")
+        },
     }
     results = all_figures(raw, hash_processes)
     print(report.table(results))
@@ -173,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     report.write_json(args.out / "results.json", results, raw)
     chart.write_chart(args.out / "results.png", results, raw)
-    print(f"wrote {args.out / 'results.json'} and {args.out / 'results.png'}")
+    chart.write_scaling_chart(args.scaling_chart, raw["step"])
+    print(f"wrote {args.out / 'results.json'}, {args.out / 'results.png'}, {args.scaling_chart}")
     print("\nfor the README:\n" + report.markdown_table(results))
     return 0

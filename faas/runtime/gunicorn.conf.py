@@ -51,6 +51,7 @@ metrics_server = None
 
 def when_ready(server):
     global metrics_server
+    server.prewarm()
     metrics_server = metrics.serve(fc_config.host, fc_config.metrics_port)
     get_logger().info(
         "metrics listening",

@@ -1,10 +1,10 @@
 """One function instance as the platform runs it: worker.py's gunicorn worker, told by its row in
 the platform's table (slots.py) when to take connections, and reporting its load there.
 
-- It takes new connections only while it has room (fewer requests than FC_INSTANCE_CONCURRENCY),
+- It takes new connections only while it has room (fewer clients than FC_INSTANCE_CONCURRENCY),
   so the others wait in the accept queue, where the platform sees them and starts an instance.
-  Once every instance the platform may run is up, it takes them anyway: they wait for a thread
-  here, up to its share of FC_MAX_QUEUED_REQUESTS, and beyond that are answered 429.
+  Once every instance the platform may run is up, it takes them anyway: their requests wait for
+  a thread here, up to its share of FC_MAX_QUEUED_REQUESTS, and beyond that are answered 429.
 - An instance whose initializer failed takes connections only while no instance is ready: it
   answers them 503 (runtime/wsgi.py) instead of leaving them to wait for nothing.
 - Released by the platform (idle), it stops taking connections and stops as gthread does.
@@ -75,14 +75,15 @@ class InstanceWorker(Worker):
     def takes_connections(self) -> bool:
         if self.slot.state == FAILED:
             return self.slots.count(READY) == 0
-        if self.slot.in_flight + len(self.held) < self.concurrency:
-            return True
-        # Full. Once every instance the platform may run is up and full, no better place will
-        # come for a new request than this instance's queue (or, past it, its 429).
-        ready = [slot for slot in self.slots.rows if slot.state == READY]
-        return len(ready) >= self.max_instances and all(
-            slot.in_flight >= self.concurrency for slot in ready
-        )
+        # A client is one connection: with its request in flight, coming in, or kept alive for
+        # the next one (which the client sends here, not to the platform).
+        clients = self.slot.in_flight + len(self.held) + len(self.keepalived_conns)
+        return clients < self.concurrency or self.at_maximum()
+
+    def at_maximum(self) -> bool:
+        """Every instance the platform may run is up: no better place will come for a request
+        than this instance's queue (or, past its share, a 429)."""
+        return self.slots.count(READY) >= self.max_instances
 
     def enqueue_req(self, conn) -> None:
         # A new connection may have waited in the accept queue: for as long as its data has.
@@ -90,7 +91,7 @@ class InstanceWorker(Worker):
         super().enqueue_req(conn)
 
     def dispatch(self, conn) -> None:
-        if self.slot.in_flight >= self.concurrency + self.queue_share:
+        if self.slot.in_flight >= self.concurrency + self.queue_share and self.at_maximum():
             metrics.THROTTLED.inc()
             with contextlib.suppress(OSError):  # a few hundred bytes, never waited on
                 conn.sock.send(THROTTLED)

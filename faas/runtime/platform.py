@@ -26,7 +26,7 @@ from runtime.loader import EntryError, load_entries
 from runtime.logs import get_logger
 from runtime.slots import READY, RELEASING, Slot, SlotTable
 
-TICK_SECONDS = 0.1  # how often the rule is applied: load is followed within a tick and a start
+TICK_SECONDS = 0.02  # how often the rule is applied: a request waits at most this for a start
 
 log = get_logger()
 
@@ -58,12 +58,9 @@ class Platform(Arbiter):
 
         self.metrics = metrics
 
-    def start(self) -> None:
-        super().start()
-        self.prewarm()
-
     def prewarm(self) -> None:
-        """Import the function here, in the master, so that every fork starts with it loaded."""
+        """Import the function here, in the master, so that every fork starts with it loaded.
+        (gunicorn.conf.py's when_ready: the platform is ready once it is done.)"""
         if not self.config.prewarm:
             return
         started = time.monotonic()
