@@ -83,7 +83,7 @@ class Platform(Arbiter):
         demand = self.slots.in_flight() + self.backlog()
         wanted = wanted_instances(demand, self.config)
         for _ in range(wanted - len(live)):
-            if not self.start_instance():
+            if not self.spawn_worker():
                 break
         for slot in releasable(live, wanted, now, self.config.idle_seconds):
             log.info(
@@ -93,16 +93,17 @@ class Platform(Arbiter):
             slot.state = RELEASING  # the instance sees it within a tick and stops itself
         self.metrics.INSTANCES.set(self.slots.count(READY))
 
-    def start_instance(self) -> bool:
+    def spawn_worker(self) -> int | None:
+        """Starts an instance in a row of its own (gunicorn's own spawns, as on HUP, too); None
+        when every row is held by an instance still finishing its release."""
         slot = self.slots.claim()
         if slot is None:
-            return False  # every row is held by an instance still finishing its release
-        self.claimed = slot  # the pre_fork hook hands it to the new worker
-        pid = self.spawn_worker()
-        slot.pid = pid
+            return None
+        self.claimed = slot  # gunicorn.conf.py's pre_fork hands it to the new worker
+        slot.pid = super().spawn_worker()
         self.num_workers = len(self.WORKERS)
         self.metrics.INSTANCE_STARTS.labels(kind=self.start_kind).inc()
-        return True
+        return slot.pid
 
     def backlog(self) -> int:
         """Connections no instance has accepted yet (Linux reads it off the listening socket)."""
