@@ -3,7 +3,10 @@
 import math
 import signal
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import requests
@@ -13,6 +16,8 @@ from runtime.platform import releasable, wanted_instances
 from runtime.slots import READY, SlotTable
 from support.metrics import metric_sum
 from support.processes import wait_until
+
+T = TypeVar("T")
 
 
 def fc_metric(runtime, name: str, **labels: str) -> float:
@@ -32,6 +37,12 @@ def wait_for_instances(runtime, count: int, timeout: float = 20) -> None:
         timeout,
         f"{count} instances",
     )
+
+
+def in_parallel(count: int, task: Callable[[], T]) -> list[T]:
+    """task() run by `count` threads at once; their results."""
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: task(), range(count)))
 
 
 class Holders:
@@ -153,22 +164,15 @@ def test_sixteen_clients_bring_four_instances_and_idle_brings_zero(start_runtime
         OK_INIT_SECONDS="0.2",
     )
     runtime.process.wait_log("metrics listening", timeout=20)
-    statuses: list[int] = []
-    instances: set[str] = set()
 
-    def client() -> None:
+    def client() -> list[requests.Response]:
         with requests.Session() as session:
-            for _ in range(20):
-                answer = session.get(runtime.url + "/", timeout=30)
-                statuses.append(answer.status_code)
-                instances.add(answer.json()["instance_id"])
+            return [session.get(runtime.url + "/", timeout=30) for _ in range(20)]
 
-    clients = [threading.Thread(target=client) for _ in range(16)]
-    for thread in clients:
-        thread.start()
-    for thread in clients:
-        thread.join()
+    answers = [answer for answers in in_parallel(16, client) for answer in answers]
 
+    statuses = [answer.status_code for answer in answers]
+    instances = {answer.json()["instance_id"] for answer in answers}
     assert statuses == [200] * 320
     assert 3 <= len(instances) <= 4
     wait_for_instances(runtime, 0)
@@ -183,16 +187,8 @@ def test_no_request_reaches_an_instance_before_its_initializer_has_finished(star
         OK_INIT_SECONDS="1",
     )
     runtime.process.wait_log("metrics listening", timeout=20)
-    answers: list[dict] = []
 
-    def ask() -> None:
-        answers.append(requests.get(runtime.url + "/", timeout=30).json())
-
-    askers = [threading.Thread(target=ask) for _ in range(6)]
-    for thread in askers:
-        thread.start()
-    for thread in askers:
-        thread.join()
+    answers = in_parallel(6, lambda: requests.get(runtime.url + "/", timeout=30).json())
 
     assert len(answers) == 6
     assert all(answer["initialized"] for answer in answers)
