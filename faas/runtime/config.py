@@ -33,7 +33,9 @@ class Config:
     max_instances: int = 4
     instance_concurrency: int = 8
     idle_seconds: float = 60.0  # an instance that served nothing this long is released
-    max_queued_requests: int | None = None  # at max instances and full; None = one more round
+    # Requests that may wait for a thread once every instance is up and busy; then 429. About
+    # what the accept queue held before there were instances to start: ordinary bursts wait.
+    max_queued_requests: int = 256
     prewarm: bool = True  # fork instances from a platform that imported the function once
     drain_seconds: float = 2.0  # after SIGTERM, serve this long with /readyz at 503
     request_head_timeout: float = 10.0  # a request head must be in within this
@@ -48,13 +50,6 @@ class Config:
                 f"FC_MIN_INSTANCES={self.min_instances} is over "
                 f"FC_MAX_INSTANCES={self.max_instances}"
             )
-
-    @property
-    def queue_limit(self) -> int:
-        """Requests that may wait for a thread once every instance is up and full."""
-        if self.max_queued_requests is None:
-            return self.max_instances * self.instance_concurrency
-        return self.max_queued_requests
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":

@@ -118,7 +118,7 @@ def configure(worker: InstanceWorker, config, ready) -> None:
     """Gives an instance the FC settings it follows and what says it is initialized."""
     worker.concurrency = config.instance_concurrency
     worker.max_instances = config.max_instances
-    worker.queue_share = math.ceil(config.queue_limit / config.max_instances)
+    worker.queue_share = math.ceil(config.max_queued_requests / config.max_instances)
     worker.ready = ready
 
 

@@ -15,7 +15,7 @@ def test_defaults_work_locally(tmp_path, monkeypatch):
     assert (config.handler, config.initializer) == ("index.handler", "index.initializer")
     assert (config.pre_stop, config.pre_stop_optional) == ("index.pre_stop", True)
     assert (config.min_instances, config.max_instances, config.instance_concurrency) == (1, 4, 8)
-    assert (config.idle_seconds, config.queue_limit, config.prewarm) == (60.0, 32, True)
+    assert (config.idle_seconds, config.max_queued_requests, config.prewarm) == (60.0, 256, True)
     assert (config.initialization_timeout, config.timeout, config.memory_size) == (30.0, 60.0, 512)
     assert (config.drain_seconds, config.request_head_timeout) == (2.0, 10.0)
     assert (config.request_body_timeout, config.response_send_timeout) == (10.0, 30.0)
@@ -45,7 +45,7 @@ def test_values_are_typed():
     assert config.handler == "app.main.handle"
     assert config.initialization_timeout == 2.5
     assert (config.min_instances, config.max_instances, config.idle_seconds) == (0, 3, 4.5)
-    assert (config.queue_limit, config.prewarm) == (0, False)
+    assert (config.max_queued_requests, config.prewarm) == (0, False)
     assert (config.pre_stop, config.pre_stop_optional) == ("app.main.stop", False)
     assert (config.request_body_timeout, config.response_send_timeout) == (2.5, 7.0)
 

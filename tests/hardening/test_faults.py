@@ -309,7 +309,12 @@ def test_a_faas_instance_and_todo_service_killed_under_load_lose_no_acknowledged
 def test_sigterm_on_faas_turns_readyz_503_first_and_lets_the_in_flight_request_finish(stack, user):
     todos = TodosThatTakeTheirTime(delay=2.0)
     port = free_port()
-    env = {"TODO_SERVICE_URL": todos.url, "DRAIN_SECONDS": "1", "FC_MAX_INSTANCES": "1"}
+    env = {
+        "TODO_SERVICE_URL": todos.url,
+        "DRAIN_SECONDS": "1",
+        "FC_MIN_INSTANCES": "1",
+        "FC_MAX_INSTANCES": "1",
+    }
     env["METRICS_PORT"] = str(free_port())
     faas = stack.launch("faas", port, stack.tmp_dir / "draining-faas.log", env)
     url = f"http://127.0.0.1:{port}"
