@@ -18,6 +18,7 @@ from support.deployment import (
     KNATIVE_SERVICE,
     KUBERNETES,
     KUSTOMIZATIONS,
+    NOT_YET_READ_BY_THE_RUNTIME,
     env,
     find,
     knative_service,
@@ -36,9 +37,6 @@ DATABASE_PORT = 5432
 KNATIVE_REVISION_FIELDS = {"containerConcurrency", "timeoutSeconds"}
 KNATIVE_VOLUME_KINDS = {"secret", "configMap", "projected", "emptyDir"}
 KNATIVE_PORT_NAMES = {"http1", "h2c"}
-# FC_MIN_INSTANCES and FC_MAX_INSTANCES are the scaling issue's (#13): faas/runtime/config.py
-# does not read them yet. Empty this set when it does.
-NOT_YET_READ_BY_THE_RUNTIME = {"FC_MIN_INSTANCES", "FC_MAX_INSTANCES"}
 
 
 def workloads(resources) -> list[dict]:
@@ -204,13 +202,6 @@ def test_the_cluster_sets_only_variables_the_code_reads(resources):
                 assert re.search(f"[\"']{variable}[\"']", sources), (
                     f"{name}: nothing reads {variable}"
                 )
-
-
-def test_the_fc_settings_not_yet_read_are_exactly_those_the_scaling_issue_adds():
-    runtime = (ROOT / "faas" / "runtime" / "config.py").read_text()
-    assert {name for name in NOT_YET_READ_BY_THE_RUNTIME if f'"{name}"' not in runtime} == (
-        NOT_YET_READ_BY_THE_RUNTIME
-    ), "the runtime reads them now: empty NOT_YET_READ_BY_THE_RUNTIME"
 
 
 def test_every_url_names_a_service_of_the_cluster_on_the_port_its_code_binds(resources):

@@ -13,6 +13,10 @@ KUSTOMIZATIONS = ("base", "overlays/local")
 FC_SETTINGS = ROOT / "deploy" / "fc-settings.env"
 S_YAML = ROOT / "deploy" / "fc" / "s.yaml"
 KNATIVE_SERVICE = ("serving.knative.dev/v1", "Service")
+# Added to faas/runtime/config.py by the scaling issue (#13): until it lands the runtime reads
+# them nowhere, and only the platforms' settings are checked. Empty this set when it does
+# (tests/test_fc.py fails until then).
+NOT_YET_READ_BY_THE_RUNTIME = {"FC_MIN_INSTANCES", "FC_MAX_INSTANCES", "FC_IDLE_SECONDS"}
 
 
 @cache
