@@ -52,20 +52,19 @@ if [ ! "$tools/kubectl/.installed" -nt deploy/lint/kubernetes-client.sha256 ]; t
     mkdir -p "$tools/kubectl"
     # The package's version is in its file name: kubernetes-client_<version>_amd64.deb.
     version=$(awk '{ print $2 }' deploy/lint/kubernetes-client.sha256 | cut -d_ -f2)
-    # Downloaded and unpacked, not installed: a machine may have another package's kubectl.
-    if ! (cd "$tools/kubectl" && apt-get download -qq "kubernetes-client=$version" 2>/dev/null); then
-        if [ "$(id -u)" != 0 ]; then
-            echo "WARNING: kubernetes-client $version cannot be downloaded and this is not root" \
-                "(apt-get update): the Kubernetes tests will fail." >&2
-            exit 0
-        fi
+    if ! apt-cache show "kubernetes-client=$version" >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
         apt-get update -qq
-        (cd "$tools/kubectl" && apt-get download -qq "kubernetes-client=$version" 2>/dev/null)
     fi
-    (cd "$tools/kubectl" && sha256sum --check --quiet "$OLDPWD/deploy/lint/kubernetes-client.sha256")
-    dpkg-deb --extract "$tools"/kubectl/kubernetes-client_*.deb "$tools/kubectl/package"
-    mv "$tools/kubectl/package/usr/bin/kubectl" "$tools/kubectl/kubectl"
-    rm -rf "$tools/kubectl/package" "$tools"/kubectl/*.deb
-    ln -sf "$tools/kubectl/kubectl" "$tools/bin/kubectl"
-    touch "$tools/kubectl/.installed"
+    # Downloaded and unpacked, not installed: a machine may have another package's kubectl.
+    if (cd "$tools/kubectl" && apt-get download -qq "kubernetes-client=$version" 2>/dev/null); then
+        (cd "$tools/kubectl" && sha256sum --check --quiet "$OLDPWD/deploy/lint/kubernetes-client.sha256")
+        dpkg-deb --extract "$tools"/kubectl/kubernetes-client_*.deb "$tools/kubectl/package"
+        mv "$tools/kubectl/package/usr/bin/kubectl" "$tools/kubectl/kubectl"
+        rm -rf "$tools/kubectl/package" "$tools"/kubectl/*.deb
+        ln -sf "$tools/kubectl/kubectl" "$tools/bin/kubectl"
+        touch "$tools/kubectl/.installed"
+    else
+        echo "WARNING: Debian's kubernetes-client $version cannot be downloaded (as root, this" \
+            "script runs apt-get update first): the Kubernetes tests will fail." >&2
+    fi
 fi
