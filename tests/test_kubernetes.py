@@ -45,6 +45,17 @@ def workloads(resources) -> list[dict]:
     return [r for r in resources if (r["apiVersion"], r["kind"]) in kinds]
 
 
+def workload(resources, name: str) -> dict:
+    """The resource that makes the pods named `name`."""
+    (found,) = [w for w in workloads(resources) if w["metadata"]["name"] == name]
+    return found
+
+
+def service_folder(name: str) -> str:
+    """The folder whose code a workload runs: a service's, or the service its migration is for."""
+    return next(service for service in SERVICES if name in (service, MIGRATIONS.get(service)))
+
+
 def code_sources(folder: str) -> str:
     return "\n".join(
         path.read_text()
@@ -137,9 +148,9 @@ def test_checkov_fails_no_check_and_every_skipped_check_has_its_reason(tmp_path)
 def test_every_image_is_the_image_of_its_service_folder(base, service):
     images = {
         container["image"].rsplit(":", 1)[0]
-        for workload in workloads(base)
-        for container in pod_spec(workload)["containers"]
-        if workload["metadata"]["name"] in (service, MIGRATIONS.get(service))
+        for pods in workloads(base)
+        for container in pod_spec(pods)["containers"]
+        if service_folder(pods["metadata"]["name"]) == service
     }
     assert images == {f"todo-faas/{service}"}
 
@@ -160,12 +171,7 @@ def test_every_probe_asks_a_route_the_code_serves_readiness_on_readyz_liveness_o
     resources,
 ):
     for service in SERVICES:
-        workload = (
-            knative_service(resources)
-            if service == "faas"
-            else find(resources, "Deployment", service)
-        )
-        (container,) = pod_spec(workload)["containers"]
+        (container,) = pod_spec(workload(resources, service))["containers"]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", service
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", service
         sources = code_sources(service)
@@ -182,22 +188,16 @@ def test_the_cluster_sets_every_variable_compose_sets(resources):
     """METRICS_PORT aside (compose sets its default), the same names reach the same code."""
     compose = compose_config()["services"]
     for name in (*SERVICES, *MIGRATIONS.values()):
-        workload = (
-            knative_service(resources)
-            if name == "faas"
-            else next(w for w in workloads(resources) if w["metadata"]["name"] == name)
-        )
-        (container,) = pod_spec(workload)["containers"]
+        (container,) = pod_spec(workload(resources, name))["containers"]
         wanted = set(compose[name]["environment"]) - {"METRICS_PORT"}
         assert wanted <= set(env(container)), name
 
 
 def test_the_cluster_sets_only_variables_the_code_reads(resources):
-    for workload in workloads(resources):
-        name = workload["metadata"]["name"]
-        folder = next(s for s in SERVICES if name in (s, MIGRATIONS.get(s)))
-        sources = code_sources(folder)
-        for container in pod_spec(workload)["containers"]:
+    for pods in workloads(resources):
+        name = pods["metadata"]["name"]
+        sources = code_sources(service_folder(name))
+        for container in pod_spec(pods)["containers"]:
             for variable in set(env(container)) - NOT_YET_READ_BY_THE_RUNTIME:
                 assert re.search(f"[\"']{variable}[\"']", sources), (
                     f"{name}: nothing reads {variable}"
@@ -208,9 +208,9 @@ def test_every_url_names_a_service_of_the_cluster_on_the_port_its_code_binds(res
     ports = {name: code_port(name) for name in MICROSERVICES}
     faas_host = f"faas.{NAMESPACE}.svc.cluster.local"  # the Knative Service's own address
     urls = [
-        (workload["metadata"]["name"], variable, item["value"])
-        for workload in workloads(resources)
-        for container in pod_spec(workload)["containers"]
+        (pods["metadata"]["name"], variable, item["value"])
+        for pods in workloads(resources)
+        for container in pod_spec(pods)["containers"]
         for variable, item in env(container).items()
         if "://" in item.get("value", "")
     ]
@@ -228,8 +228,7 @@ def test_every_url_names_a_service_of_the_cluster_on_the_port_its_code_binds(res
 def test_every_database_url_comes_from_the_secret_of_its_service(resources):
     for service, migration in MIGRATIONS.items():
         for name in (service, migration):
-            workload = next(w for w in workloads(resources) if w["metadata"]["name"] == name)
-            (container,) = pod_spec(workload)["containers"]
+            (container,) = pod_spec(workload(resources, name))["containers"]
             secret = env(container)["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
             assert secret == {"name": DATABASE_SECRETS[service], "key": "url"}
 
@@ -269,12 +268,12 @@ def test_each_service_has_an_autoscaler_and_a_disruption_budget(resources):
 
 
 def test_every_pod_is_non_root_read_only_without_capabilities_and_bounded(resources):
-    for workload in workloads(resources):
-        name = workload["metadata"]["name"]
-        spec = pod_spec(workload)
+    for pods in workloads(resources):
+        name = pods["metadata"]["name"]
+        spec = pod_spec(pods)
         assert spec["automountServiceAccountToken"] is False, name
-        folder = next(s for s in SERVICES if name in (s, MIGRATIONS.get(s)))
-        uid, gid = (int(n) for n in Dockerfile(folder).last("USER").arguments.split(":"))
+        user = Dockerfile(service_folder(name)).last("USER").arguments
+        uid, gid = (int(n) for n in user.split(":"))
         for container in spec["containers"]:
             context = {**spec.get("securityContext", {}), **container["securityContext"]}
             assert context["runAsNonRoot"] is True, name
@@ -283,8 +282,8 @@ def test_every_pod_is_non_root_read_only_without_capabilities_and_bounded(resour
             assert context["allowPrivilegeEscalation"] is False, name
             assert context["capabilities"] == {"drop": ["ALL"]}, name
             assert context["seccompProfile"] == {"type": "RuntimeDefault"}, name
-            resources_ = container["resources"]
-            assert set(resources_["requests"]) == set(resources_["limits"]) == {"cpu", "memory"}
+            bounds = container["resources"]
+            assert set(bounds["requests"]) == set(bounds["limits"]) == {"cpu", "memory"}
             mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
             assert "/tmp" in mounts, f"{name}: gunicorn and the metrics write under /tmp"  # noqa: S108
 
