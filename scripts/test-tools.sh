@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what the tests need beyond the venv: Debian's Chromium for the browser tests,
-# and the compose and Dockerfile linters (deploy/install-tools.sh, into .tools/).
+# and the linters and validators of the deployment files (deploy/install-tools.sh, into .tools/).
 set -eu
 cd "$(dirname "$0")/.."
 deploy/install-tools.sh
