@@ -15,8 +15,8 @@ _app = None  # the instance's gateway app, made by the initializer
 def initializer(context) -> None:
     """Build the app (signing key, connection pools) and wait, within the initialization timeout,
     until both services are ready; raise, naming the service, when they are not."""
-    # Imported here rather than at the top: importing index must do no I/O, and urllib3 opens a
-    # socket when it is imported (its IPv6 probe).
+    # Imported here rather than at the top: importing index must do no I/O, and importing the
+    # gateway is most of an instance's start, which the platform counts as the initializer's.
     from gateway import close, create_app, wait_until_ready
 
     global _app

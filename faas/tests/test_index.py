@@ -152,4 +152,4 @@ def test_pre_stop_closes_the_connection_pools(index: ModuleType):
 
     index.pre_stop(context())
 
-    assert services.user.pool.pool is None and services.todo.pool.pool is None
+    assert services.user.idle_connections == 0 and services.todo.idle_connections == 0
