@@ -1,7 +1,8 @@
 """`python -m bench --profile`: where faas's time goes on the proxied request.
 
 py-spy samples faas's processes (the gunicorn master and its instances, from outside, so that
-gunicorn's and the runtime's share shows too) while wrk loads GET /api/todos through faas. It
+gunicorn's and the runtime's share shows too) while wrk loads GET /api/todos through faas,
+taking only the thread that holds the GIL in each sample: where the CPU goes. It
 writes the samples as collapsed stacks (`frame;frame;... count`, one stack a line: open them in
 speedscope or flamegraph.pl) and a summary: the share of samples in which each function was
 running (self) and in which it was on the stack (total).
@@ -42,7 +43,7 @@ def function_shares(stacks: list[str]) -> tuple[Counter, Counter, int]:
 
 def summary(stacks: list[str]) -> str:
     own, total, samples = function_shares(stacks)
-    lines = [f"{samples} samples of faas's busy threads under load"]
+    lines = [f"{samples} samples of the thread holding the GIL in faas's processes, under load"]
     for title, counts in (("self", own), ("total (on the stack)", total)):
         lines += ["", f"{title}:"]
         lines += [
@@ -64,6 +65,9 @@ def profile_faas(faas_pid: int, target: Target, connections: int, seconds: int, 
             "--pid",
             str(faas_pid),
             "--subprocesses",
+            # Only the thread holding the GIL: where faas spends CPU, not where its threads wait
+            # (py-spy counts a thread blocked in recv() as active).
+            "--gil",
             "--rate",
             str(SAMPLES_PER_SECOND),
             "--duration",
