@@ -22,8 +22,9 @@ run: migrate
 test: install
 	scripts/test.sh
 
+# Arguments for `python -m bench`, e.g. make bench BENCH_ARGS=--profile
 bench: install
-	scripts/bench.sh
+	scripts/bench.sh $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

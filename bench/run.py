@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import chart, coldstart, costs, figures, report, scaling
+from bench import chart, coldstart, costs, figures, profile, report, scaling
 from bench.cpu import CpuMonitor
 from bench.login import HashPool, login_rate
 from bench.procs import CPUS, descendants, rss_mb
@@ -32,13 +32,16 @@ NOISY_PERCENT = 20
 # sustained run spans several refreshes; its connections are three times faas's 16 threads.
 KEY_REFRESH_SECONDS = 10
 SUSTAINED_CONNECTIONS = 48
+PROFILE_CONNECTIONS, PROFILE_SECONDS = 32, 10
 
 
 def options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (at least 3)")
     parser.add_argument("--seconds", type=int, default=3, help="length of a c=1 latency run")
-    parser.add_argument("--starts", type=int, default=5, help="cold starts of each kind")
+    parser.add_argument(
+        "--starts", type=int, default=5, help="rounds of cold starts (reference, one, stack)"
+    )
     parser.add_argument("--logins", type=int, default=32, help="logins (and hashes) per round")
     parser.add_argument("--clients", type=int, default=4, help="concurrent login clients")
     parser.add_argument(
@@ -46,6 +49,11 @@ def options(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=3 * KEY_REFRESH_SECONDS,
         help="seconds of the sustained run through faas (at least two key refreshes)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile faas under load with py-spy: profile.txt and profile-stacks.txt",
     )
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.json/.png")
     parser.add_argument(
@@ -115,20 +123,32 @@ def measure(stack: Stack, tmp: Path, cleanup: ExitStack, args: argparse.Namespac
     raw["login_rounds"] = login_rounds(stack, system.username, args)
     monitor.mark("login")
     raw["memory"]["after_load"] = memory(system.pids)
-    say(f"cold starts: {args.starts} of one instance, {args.starts} of the whole stack")
-    token, expected = system.token, system.expected
-    raw["cold_one"] = [
-        asdict(coldstart.one_instance(stack, token, expected, tmp)) for _ in range(args.starts)
+    say(f"cold starts: {args.starts} rounds of the reference, one instance, the whole stack")
+    raw["cold_rounds"] = [
+        {kind: asdict(start) for kind, start in one.items()}
+        for one in coldstart.start_rounds(
+            stack, system.token, system.owner, system.expected, tmp, args.starts
+        )
     ]
-    monitor.mark("cold start, one instance")
-    raw["cold_stack"] = [
-        asdict(coldstart.whole_stack(stack, token, expected)) for _ in range(args.starts)
-    ]
-    monitor.mark("cold start, whole stack")
+    monitor.mark("cold starts")
     say(f"scaling: {args.starts} starts from zero instances of each kind, a step in load")
-    raw["from_zero"] = scaling.from_zero_rounds(stack, token, expected, tmp, args.starts)
-    raw["step"] = scaling.step(stack, token, tmp)
+    raw["from_zero"] = scaling.from_zero_rounds(
+        stack, system.token, system.expected, tmp, args.starts
+    )
+    raw["step"] = scaling.step(stack, system.token, tmp)
     monitor.mark("scaling")
+    if args.profile:
+        say(f"profile: py-spy on faas, c={PROFILE_CONNECTIONS} for {PROFILE_SECONDS} s")
+        # The whole-stack starts have started a new faas: its pid is the stack's, not system's.
+        written = profile.profile_faas(
+            stack.processes["faas"].pid,
+            system.proxy["faas"],
+            PROFILE_CONNECTIONS,
+            PROFILE_SECONDS,
+            args.out,
+        )
+        say(f"wrote {written} and the collapsed stacks beside it")
+        monitor.mark("profile")
     raw["cpu_phases"] = monitor.phases
     return raw
 
@@ -140,7 +160,7 @@ def all_figures(raw: dict, hash_processes: int) -> list[figures.Figure]:
         figures.errors_figure(raw["proxy_rounds"], raw["table_rounds"]),
         *figures.sustained_figures(raw["sustained"], SUSTAINED_CONNECTIONS, KEY_REFRESH_SECONDS),
         figures.lopsided_figure(raw["proxy_rounds"], raw["table_rounds"]),
-        *figures.cold_start_figures(raw["cold_one"], raw["cold_stack"]),
+        *figures.cold_start_figures(raw["cold_rounds"]),
         *figures.scaling_figures(raw["from_zero"], raw["step"], raw["instances_during_proxy"]),
         *figures.login_figures(raw["login_rounds"], hash_processes),
         *costs.memory_figures(raw["memory"]),

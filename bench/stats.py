@@ -50,6 +50,11 @@ def difference(a: float, b: float) -> float:
     return a - b
 
 
+def overhead(a: float, b: float) -> float:
+    """What a adds to b, as a share of b: 0.15 is 15 % more."""
+    return (a - b) / b
+
+
 def metric(rounds: Sequence[dict[str, dict[str, float]]], name: str) -> list[dict[str, float]]:
     """From rounds of {contender: {metric: value}}, the rounds of one metric: {contender: value}."""
     return [{contender: values[name] for contender, values in one.items()} for one in rounds]

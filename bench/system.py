@@ -19,6 +19,7 @@ SMALL_TABLE, LARGE_TABLE = 1_000, 1_000_000
 @dataclass(frozen=True)
 class System:
     username: str
+    owner: str  # the bench user's id: the owner_id of its todos
     token: str
     expected: list[str]  # the titles of the bench user's page
     proxy: dict[str, Target]  # the same page: direct, through nginx, through faas
@@ -59,6 +60,7 @@ def prepare(stack: Stack, tmp: Path, cleanup: ExitStack) -> System:
     services = {"faas": "faas", "user-service": "users", "todo-service": "todos"}
     return System(
         username=username,
+        owner=owner,
         token=token,
         expected=expected,
         proxy=proxy,

@@ -9,13 +9,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import auth, errors, health, logs, openapi, routes, security
 from .config import Config
 from .health import wait_until_ready
+from .security import MAX_CONTENT_LENGTH
+from .todo_proxy import TodoProxy
 from .tokens import Keys, Tokens
 from .upstream import Services
 
 __all__ = ["close", "create_app", "wait_until_ready"]
-
-# Login bodies and todos are a few hundred bytes; anything far larger is refused (413) unread.
-MAX_CONTENT_LENGTH = 64 * 1024
 
 
 def create_app(config: Mapping[str, str] | None = None) -> Flask:
@@ -31,10 +30,6 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     # Werkzeug would answer `//x` with a redirect built from the client's Host header: a client
     # must never steer a Location. Such paths are simply not found.
     app.url_map.merge_slashes = False
-    if settings.trusted_proxies:
-        # Only the client's address: URLs and the CSRF origin come from PUBLIC_URL, never from
-        # headers a proxy (or a client) sends.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     tokens = Tokens(
         Keys.from_config(settings),
         settings.jwt_issuer,
@@ -42,8 +37,9 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
         settings.jwt_ttl_seconds,
     )
     app.extensions["tokens"] = tokens
-    app.extensions["services"] = Services(settings, tokens)
-    app.extensions["sessions"] = auth.Sessions(settings.session_check_cache_seconds)
+    services = Services(settings, tokens)
+    app.extensions["services"] = services
+    app.extensions["sessions"] = auth.Sessions(services, settings.session_check_cache_seconds)
     logs.init_app(app)
     errors.init_app(app)
     security.init_app(app)
@@ -51,6 +47,12 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     health.init_app(app)
     routes.init_app(app)
     app.register_blueprint(openapi.bp)
+    # The todo routes are answered before Flask (todo_proxy.py), behind ProxyFix like the rest.
+    app.wsgi_app = TodoProxy(app, app.wsgi_app)
+    if settings.trusted_proxies:
+        # Only the client's address: URLs and the CSRF origin come from PUBLIC_URL, never from
+        # headers a proxy (or a client) sends.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     return app
 
 

@@ -1,4 +1,8 @@
-"""Who is calling: a user token from the cookie or a Bearer header, its session, renewal."""
+"""Who is calling: a user token from the cookie or a Bearer header, its session, renewal.
+
+authenticate() takes the request and what it needs explicitly, so that the todo proxy
+(todo_proxy.py), which answers before Flask, authenticates exactly as the Flask views do.
+"""
 
 import threading
 import time
@@ -8,12 +12,15 @@ from functools import wraps
 from typing import NamedTuple
 
 import jwt
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, current_app, g, request
+from werkzeug.wrappers import Request, Response
 
+from .config import Config
 from .errors import Problem
-from .proxy import call_user_service, session_path
+from .proxy import session_path, user_service_answer
 from .security import settings
 from .tokens import Tokens
+from .upstream import Services
 
 
 def tokens() -> Tokens:
@@ -41,17 +48,20 @@ class Sessions:
 
     MAX_ENTRIES = 10_000
 
-    def __init__(self, ttl_seconds: float):
+    def __init__(self, services: Services, ttl_seconds: float):
+        self._services = services
         self._ttl = ttl_seconds
         self._entries: dict[str, tuple[float, ActiveSession | None]] = {}
         self._lock = threading.Lock()
 
-    def active(self, sid: str) -> ActiveSession | None:
+    def active(self, sid: str, request_id: str, client_address: str) -> ActiveSession | None:
         """The session `sid` while it is active; None when it has ended."""
         cached = self._entries.get(sid)
         if cached and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
-        response = call_user_service("GET", session_path(sid), "sessions:check")
+        response = user_service_answer(
+            self._services, "GET", session_path(sid), "sessions:check", request_id, client_address
+        )
         session = None
         if response.status == 200:
             session = active_session(response.json())
@@ -70,88 +80,110 @@ class Sessions:
             self._entries[sid] = (now, session)
 
 
-def _unauthorized(detail: str, via_cookie: bool) -> Problem:
-    if via_cookie:
-        g.cookie = None  # a cookie that no longer works is cleared
-    return Problem(401, detail, {"WWW-Authenticate": "Bearer"})
+class Unauthorized(Problem):
+    """401 for a token that does not open anything; a cookie that no longer works is cleared."""
+
+    def __init__(self, detail: str, clears_cookie: bool):
+        super().__init__(401, detail, {"WWW-Authenticate": "Bearer"})
+        self.clears_cookie = clears_cookie
 
 
-def request_token() -> tuple[str, bool] | None:
+class Caller(NamedTuple):
+    claims: dict
+    token: str  # the token to forward: the renewed one, if renewed
+    renewed: tuple[str, int] | None  # (token, exp) of a renewed cookie to set
+
+
+def request_token(request: Request, config: Config) -> tuple[str, bool] | None:
     """(token, came from the cookie) for this request; a Bearer header wins over the cookie.
     Problem 401 when two session cookies come without one."""
     if "Authorization" in request.headers:
         scheme, _, token = request.headers["Authorization"].partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("the Authorization header must be a Bearer token", False)
+            raise Unauthorized("the Authorization header must be a Bearer token", False)
         return token.strip(), False
-    cookies = request.cookies.getlist(settings().cookie_name)
+    cookies = request.cookies.getlist(config.cookie_name)
     if len(cookies) > 1:
         # Another host of the site can add a cookie of the same name (cookie tossing): taking
         # either one might act as someone else. Neither is cleared, or the other one would win.
-        raise Problem(401, "more than one session cookie was sent", {"WWW-Authenticate": "Bearer"})
+        raise Unauthorized("more than one session cookie was sent", False)
     return (cookies[0], True) if cookies and cookies[0] else None
 
 
-def _verified_claims(token: str, via_cookie: bool) -> dict:
-    try:
-        return tokens().verify_user_token(token)
-    except jwt.InvalidTokenError as error:
-        raise _unauthorized("the token is invalid or has expired", via_cookie) from error
-
-
-def authenticate() -> None:
-    """Put the caller's claims on g.claims and the token to forward on g.user_token, or 401."""
-    found = request_token()
+def authenticate(
+    request: Request, config: Config, issuer: Tokens, sessions: Sessions, request_id: str
+) -> Caller:
+    """The caller: a valid user token whose session is active; Unauthorized (401) otherwise."""
+    found = request_token(request, config)
     if found is None:
-        raise Problem(401, "not logged in", {"WWW-Authenticate": "Bearer"})
+        raise Unauthorized("not logged in", False)
     token, via_cookie = found
-    claims = _verified_claims(token, via_cookie)
-    session = current_app.extensions["sessions"].active(claims["sid"])
+    try:
+        claims = issuer.verify_user_token(token)
+    except jwt.InvalidTokenError as error:
+        raise Unauthorized("the token is invalid or has expired", via_cookie) from error
+    session = sessions.active(claims["sid"], request_id, request.remote_addr or "")
     # A cached answer may predate the session's absolute end: that end is final, renewals or not.
     if session is None or session.end <= time.time():
-        raise _unauthorized("the session has ended", via_cookie)
-    g.claims, g.user_token = claims, token
+        raise Unauthorized("the session has ended", via_cookie)
     # Only a cookie login is renewed: an API token sent as the cookie is never stretched.
+    renewed = None
     if via_cookie and session.kind == COOKIE_LOGIN:
-        _renew_if_half_used(claims, session.end)
+        renewed = _renewal_if_half_used(issuer, claims, session.end)
+    return Caller(claims, renewed[0] if renewed else token, renewed)
 
 
-def _renew_if_half_used(claims: dict, session_end: float) -> None:
+def _renewal_if_half_used(issuer: Tokens, claims: dict, session_end: float) -> tuple | None:
     now = time.time()
     if now - claims["iat"] <= (claims["exp"] - claims["iat"]) / 2:
-        return
+        return None
     not_after = int(session_end)
-    if min(now + tokens().ttl_seconds, not_after) <= claims["exp"]:
-        return  # the session's absolute end caps the token already: a new one would not last longer
-    token, exp = tokens().user_token(claims["sub"], claims["username"], claims["sid"], not_after)
-    g.cookie, g.user_token = (token, exp), token
+    if min(now + issuer.ttl_seconds, not_after) <= claims["exp"]:
+        return None  # the session's absolute end caps the token already: it would not last longer
+    return issuer.user_token(claims["sub"], claims["username"], claims["sid"], not_after)
 
 
 def require_user(view: Callable) -> Callable:
-    """Only a caller with a valid user token whose session is active (see authenticate)."""
+    """Only a caller with a valid user token whose session is active (see authenticate); the
+    view finds the claims on g.claims and the token to forward on g.user_token."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        authenticate()
+        sessions = current_app.extensions["sessions"]
+        try:
+            caller = authenticate(request, settings(), tokens(), sessions, g.request_id)
+        except Unauthorized as refused:
+            if refused.clears_cookie:
+                g.cookie = None
+            raise
+        g.claims, g.user_token = caller.claims, caller.token
+        if caller.renewed:
+            g.cookie = caller.renewed
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def _write_cookie(response: Response) -> Response:
-    """Set (login, renewal) or clear (logout, dead token) the session cookie, as g.cookie says."""
-    if "cookie" not in g:
+# write_cookie's `cookie` when the response leaves the session cookie as it is.
+KEEP_COOKIE = object()
+
+
+def write_cookie(response: Response, cookie: object, config: Config) -> Response:
+    """Set (login, renewal: `cookie` is (token, exp)) or clear (logout, dead token: None) the
+    session cookie; KEEP_COOKIE leaves it alone."""
+    if cookie is KEEP_COOKIE:
         return response
-    config = settings()
     attributes = {"path": "/", "secure": config.cookie_secure, "httponly": True, "samesite": "Lax"}
-    if g.cookie is None:
+    if cookie is None:
         response.delete_cookie(config.cookie_name, **attributes)
     else:
-        token, exp = g.cookie
+        token, exp = cookie
         max_age = max(0, exp - int(time.time()))
         response.set_cookie(config.cookie_name, token, max_age=max_age, **attributes)
     return response
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(_write_cookie)
+    app.after_request(
+        lambda response: write_cookie(response, g.get("cookie", KEEP_COOKIE), settings())
+    )

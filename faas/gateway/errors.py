@@ -6,10 +6,12 @@ from typing import Any
 
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+UNEXPECTED_DETAIL = "An unexpected error occurred."
 
 
 class Problem(Exception):
@@ -22,28 +24,33 @@ class Problem(Exception):
         self.headers = headers or {}
 
 
-def problem_response(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
-    body = {
+def problem_document(status: int, detail: str, request_id: str | None) -> dict[str, Any]:
+    return {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "request_id": g.get("request_id"),
+        "request_id": request_id,
     }
+
+
+def problem_response(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    body = problem_document(status, detail, g.get("request_id"))
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response
 
 
-def json_object() -> dict[str, Any]:
-    """The request body as a JSON object: 415 if not JSON, 400 if malformed, 422 if not an object."""
-    if request.mimetype != "application/json":
+def json_object(source: Request = request) -> dict[str, Any]:
+    """The body of `source` (this request) as a JSON object: 415 if not JSON, 400 if malformed,
+    422 if not an object."""
+    if source.mimetype != "application/json":
         raise Problem(415, "the body must be application/json")
-    data = request.get_data(cache=True)
+    data = source.get_data(cache=True)
     # werkzeug cuts a streamed (chunked) body at MAX_CONTENT_LENGTH without a word: one that
     # reached the cap may have held more, so it is too large rather than malformed JSON.
-    limit = request.max_content_length
-    if request.content_length is None and limit is not None and len(data) >= limit:
+    limit = source.max_content_length
+    if source.content_length is None and limit is not None and len(data) >= limit:
         raise RequestEntityTooLarge()
     try:
         body = json.loads(data)
@@ -67,7 +74,7 @@ def _handle_http_exception(error: HTTPException) -> Response:
 def unexpected_error(error: Exception) -> Response:
     # The traceback goes to the log with the request id; the client gets a fixed detail.
     log.exception("unhandled error", extra={"request_id": g.get("request_id")})
-    return problem_response(500, "An unexpected error occurred.")
+    return problem_response(500, UNEXPECTED_DETAIL)
 
 
 def init_app(app: Flask) -> None:

@@ -4,10 +4,9 @@ import logging
 import time
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
-from urllib3.util import Timeout
 
 from .errors import Problem
-from .upstream import Services
+from .upstream import Services, Timeout
 
 # A readiness probe must answer quickly even when a service hangs.
 PROBE_TIMEOUT = Timeout(connect=1, read=2)

@@ -1,4 +1,4 @@
-"""The calls this function makes: user-service calls with service tokens, and the todo proxy."""
+"""The calls this function makes to user-service, with service tokens, and their answers relayed."""
 
 import json
 import logging
@@ -6,28 +6,16 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-import urllib3
-from flask import Response, current_app, g, request
+from flask import current_app, g, request
+from werkzeug.wrappers import Response
 
-from .errors import Problem, json_object
-from .upstream import Services
+from .errors import Problem
+from .upstream import Answer, Services
 
 log = logging.getLogger(__name__)
 
-# Request headers the todo proxy passes on; X-Forwarded-* are always set by faas itself.
-FORWARDED_REQUEST_HEADERS = ("Content-Type", "If-Match", "If-None-Match", "Idempotency-Key")
-# WWW-Authenticate: todo-service may refuse a token of a session just revoked (its 401 carries
-# the challenge) while this instance still trusts its own recent session check.
-RELAYED_RESPONSE_HEADERS = ("ETag", "Location", "Link", "Retry-After", "WWW-Authenticate")
-# Only these carry a body to todo-service: a body on GET or DELETE means nothing there.
-BODY_METHODS = frozenset({"POST", "PATCH"})
 
-
-def services() -> Services:
-    return current_app.extensions["services"]
-
-
-def relay(upstream: urllib3.BaseHTTPResponse, headers: Iterable[str] = ()) -> Response:
+def relay(upstream: Answer, headers: Iterable[str] = ()) -> Response:
     """The service's answer as ours: status, body, Content-Type and the named headers."""
     response = Response(upstream.data, status=upstream.status)
     content_type = upstream.headers.get("Content-Type")
@@ -42,17 +30,22 @@ def relay(upstream: urllib3.BaseHTTPResponse, headers: Iterable[str] = ()) -> Re
     return response
 
 
-def call_user_service(
-    method: str, path: str, scope: str, payload: dict[str, Any] | None = None
-) -> urllib3.BaseHTTPResponse:
+def user_service_answer(
+    own: Services,
+    method: str,
+    path: str,
+    scope: str,
+    request_id: str,
+    client_address: str,
+    payload: dict[str, Any] | None = None,
+) -> Answer:
     """user-service's answer to a call with a `scope` service token; its failures are 503s."""
-    own = services()
     headers = {
         "Authorization": f"Bearer {own.tokens.service_token(scope)}",
-        "X-Request-ID": g.request_id,
+        "X-Request-ID": request_id,
         # The caller's address as faas sees it (never a client-sent X-Forwarded-For): user-service
         # limits failed logins and registrations per client address with it.
-        "X-Forwarded-For": request.remote_addr or "",
+        "X-Forwarded-For": client_address,
     }
     body = None
     if payload is not None:
@@ -73,32 +66,18 @@ def call_user_service(
     return response
 
 
+def call_user_service(
+    method: str, path: str, scope: str, payload: dict[str, Any] | None = None
+) -> Answer:
+    """user_service_answer() for the Flask request being served."""
+    own = current_app.extensions["services"]
+    client = request.remote_addr or ""
+    return user_service_answer(own, method, path, scope, g.request_id, client, payload)
+
+
 def session_path(sid: str) -> str:
     return f"/sessions/{quote(sid, safe='')}"
 
 
 def user_sessions_path(user_id: str) -> str:
     return f"/users/{quote(user_id, safe='')}/sessions"
-
-
-def forward_todos(path: str, user_token: str) -> Response:
-    """The todo-service answer to this request, re-sent to `path` with the user's token."""
-    headers = {
-        name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers
-    }
-    headers.update(
-        {
-            "Authorization": f"Bearer {user_token}",
-            "X-Request-ID": g.request_id,
-            "X-Forwarded-For": request.remote_addr or "",
-            **services().forwarding,
-        }
-    )
-    query = request.query_string.decode("latin-1")
-    target = f"{path}?{query}" if query else path
-    body = None
-    if request.method in BODY_METHODS:
-        json_object()  # malformed or pathological JSON stops here, a hop early
-        body = request.get_data()
-    upstream = services().todo.request(request.method, target, body, headers)
-    return relay(upstream, RELAYED_RESPONSE_HEADERS)

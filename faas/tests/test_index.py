@@ -19,8 +19,7 @@ from support.processes import free_port
 FAAS_DIR = Path(__file__).resolve().parents[1]
 
 # Records what importing index does: name lookups, connections and data sent, new folders, files
-# opened for writing, and what it leaves open. (urllib3 binds a socket to ::1 and closes it to
-# learn whether IPv6 works: that is neither I/O nor left open.)
+# opened for writing, and what it leaves open.
 AUDITED_IMPORT = textwrap.dedent(
     """
     import json, os, sys
@@ -158,4 +157,4 @@ def test_pre_stop_closes_the_connection_pools(index: ModuleType):
 
     index.pre_stop(context())
 
-    assert services.user.pool.pool is None and services.todo.pool.pool is None
+    assert services.user.idle_connections == 0 and services.todo.idle_connections == 0

@@ -5,7 +5,9 @@ import socket
 import socketserver
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from flask import Flask
@@ -159,14 +161,46 @@ def test_a_todo_body_must_be_json(gateway: Flask, bearer: dict):
     assert response.headers["Content-Type"] == "application/problem+json"
 
 
+class KeepAliveTodos(ThreadingHTTPServer):
+    """A todo-service that keeps connections open (werkzeug's test server closes each one) and
+    counts the TCP connections its requests came on."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.connections: Counter[int] = Counter()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(handler) -> None:  # noqa: N805 (the server is `self` here)
+                self.connections[handler.client_address[1]] += 1  # a client port per connection
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", "2")
+                handler.end_headers()
+                handler.wfile.write(b"[]")
+
+            def log_message(self, *_args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
 def test_todo_calls_reuse_one_kept_alive_connection(make_gateway, bearer: dict):
-    app = make_gateway()
-    client = app.test_client()
+    server = KeepAliveTodos()
+    try:
+        app = make_gateway(TODO_SERVICE_URL=f"http://127.0.0.1:{server.server_address[1]}")
+        client = app.test_client()
+        for _ in range(5):
+            assert client.get("/api/todos", headers=bearer).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
 
-    for _ in range(5):
-        assert client.get("/api/todos", headers=bearer).status_code == 200
-
-    assert app.extensions["services"].todo.pool.num_connections == 1
+    assert list(server.connections.values()) == [5]
+    assert app.extensions["services"].todo.connections_opened == 1
 
 
 def test_todo_services_401_for_a_session_revoked_meanwhile_reaches_the_client_as_it_is(

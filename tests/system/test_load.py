@@ -16,7 +16,7 @@ from support.metrics import metric_sum
 from support.processes import wait_until
 from support.stack import Stack, start_stack
 
-INSTANCES, INSTANCE_CONCURRENCY = 2, 2
+INSTANCES, INSTANCE_CONCURRENCY = 2, 1
 FAAS_THREADS = INSTANCES * INSTANCE_CONCURRENCY
 CLIENTS = 3 * FAAS_THREADS  # more connections than faas has threads: it is saturated
 WORKERS = 2  # each service's gunicorn workers; each holds its own keys

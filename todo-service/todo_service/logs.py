@@ -39,28 +39,38 @@ def configure_logging() -> None:
         root.setLevel(logging.INFO)
 
 
+def request_id_from(incoming: str) -> str:
+    """The caller's request id when it is a sane one, else a new one."""
+    return incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
 def _take_request_id() -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
     g.request_started = time.perf_counter()
 
 
-def _log_request(response: Response) -> Response:
-    response.headers[REQUEST_ID_HEADER] = g.request_id
+def log_request(
+    response: Response, method: str, route: str, request_id: str, started: float
+) -> Response:
+    """The request's id on its response, and its log line; `started` is a perf_counter()."""
+    response.headers[REQUEST_ID_HEADER] = request_id
     # Every answer says what it is and nothing may guess otherwise (faas also sets it itself).
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     # The route, not the path: query strings, headers and some paths (a session id) carry
     # secrets that never reach the log.
     fields = {
-        "method": request.method,
-        "route": request.url_rule.rule if request.url_rule else "unmatched",
+        "method": method,
+        "route": route,
         "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 2),
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
     }
-    logging.getLogger("request").info(
-        "request", extra={"fields": fields, "request_id": g.request_id}
-    )
+    logging.getLogger("request").info("request", extra={"fields": fields, "request_id": request_id})
     return response
+
+
+def _log_request(response: Response) -> Response:
+    route = request.url_rule.rule if request.url_rule else "unmatched"
+    return log_request(response, request.method, route, g.request_id, g.request_started)
 
 
 def init_app(app: Flask) -> None:
