@@ -85,7 +85,7 @@ def from_zero(stack: Stack, token: str, expected: list[str], log_dir: Path, kind
     try:
         if metric_sum(metrics_url, "fc_instances") != 0:
             raise RuntimeError("the platform started an instance before any request")
-        return asdict(first_correct_list(url, token, expected, time.monotonic()))
+        return asdict(first_correct_list(f"{url}/api/todos", token, expected, time.monotonic()))
     finally:
         process.stop()
 
