@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test lint clean up down logs bench
+.PHONY: install run migrate test test-fast screenshot lint clean up down logs bench
 
 install: $(STAMP)
 
@@ -21,6 +21,14 @@ run: migrate
 
 test: install
 	scripts/test.sh
+
+# The inner loop: the unit tests of the three parts only (no stacks, no browser, no Docker).
+test-fast: install
+	$(BIN)/pytest -q user-service/tests todo-service/tests faas/tests
+
+# docs/screenshot.png, drawn from the real stack in Chromium (make test installs Chromium).
+screenshot: install
+	PYTHONPATH=tests $(BIN)/python scripts/screenshot.py
 
 # Arguments for `python -m bench`, e.g. make bench BENCH_ARGS=--profile
 bench: install

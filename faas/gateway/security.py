@@ -14,10 +14,11 @@ from .errors import Problem
 MAX_CONTENT_LENGTH = 64 * 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_PATH = "/api/login"
-# The browser app's page: its own scripts and styles only, never framed.
+# The browser app's page: its own scripts and styles only, no plugins, never framed.
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
 # Everything else (JSON, scripts, images) is never a document: nothing may run or frame it.
 RESOURCE_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -89,6 +90,10 @@ def add_security_headers(response: Response, request: Request, config: Config) -
     headers["Referrer-Policy"] = "same-origin"
     if request.path.startswith("/api/"):
         headers["Cache-Control"] = "no-store"
+    # The cookie may say who is calling (any /api/ answer) and decides the CSRF check (any
+    # state-changing request): no cache may give one browser's answer to another.
+    if request.path.startswith("/api/") or request.method not in SAFE_METHODS:
+        response.vary.add("Cookie")
     if config.cookie_secure:
         # COOKIE_SECURE means TLS in front: browsers then never try plain http again.
         headers["Strict-Transport-Security"] = HSTS

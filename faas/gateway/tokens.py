@@ -23,7 +23,7 @@ HEADER_TYPE = "at+jwt"  # RFC 9068: an access token, never mistaken for another 
 # The header parameters faas writes. Any other is refused, above all those naming key material
 # (jwk, jku, x5u, x5c): the keys are this function's own and nobody else's.
 HEADER_PARAMETERS = frozenset({"alg", "kid", "typ"})
-LEEWAY_SECONDS = 30  # clock skew between instances and services; the README documents it
+LEEWAY_SECONDS = 30  # clock skew between instances and services; docs/security.md documents it
 SERVICE_TOKEN_TTL_SECONDS = 60
 # Tokens whose signature and claims were checked in full; a few hundred bytes each.
 VERIFIED_TOKENS_KEPT = 4096

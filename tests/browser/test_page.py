@@ -55,7 +55,7 @@ def test_the_whole_list_works_from_the_keyboard_with_a_visible_focus(open_app, c
     keyboard.press("Enter")
     app.expect_all_added()
     keyboard.press("Tab")
-    expect(app.page.locator("#toggle-all")).to_be_focused()
+    expect(app.page.locator(".toggle-all")).to_be_focused()
     keyboard.press("Tab")
     expect(app.item("Typed in").locator(".toggle")).to_be_focused()
     assert focus_is_visible(app)
@@ -117,3 +117,37 @@ def test_the_logged_in_list_is_a_centred_column_at_desktop_width(open_app, crede
     assert box["width"] <= 550
     assert abs(box["x"] + box["width"] / 2 - 1280 / 2) < 20
     app.page.screenshot(path=artifacts / "todo-list.png", full_page=True, animations="disabled")
+
+
+OLD_TEMPLATE_IDS = (
+    "todoapp",
+    "new-todo",
+    "main",
+    "toggle-all",
+    "todo-list",
+    "footer",
+    "todo-count",
+    "filters",
+    "clear-completed",
+)
+STANDARD_CLASSES = (
+    ".todoapp",
+    ".header",
+    ".new-todo",
+    ".main",
+    ".toggle-all",
+    ".todo-list",
+    ".footer",
+    ".todo-count",
+    ".filters",
+    ".clear-completed",
+)
+
+
+def test_the_page_has_the_current_todomvc_classes_and_none_of_the_old_template_ids(open_app):
+    app = open_app()
+    for old_id in OLD_TEMPLATE_IDS:
+        expect(app.page.locator(f"#{old_id}")).to_have_count(0)
+    for selector in STANDARD_CLASSES:
+        expect(app.page.locator(selector)).to_have_count(1)
+    expect(app.page.get_by_label("New todo")).to_have_class("new-todo")

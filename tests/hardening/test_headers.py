@@ -19,6 +19,7 @@ SPOOFED = {
     "Forwarded": f"host={EVIL};proto=https",
     "X-Original-URL": f"http://{EVIL}/",
 }
+JSON = {"Content-Type": "application/json"}
 # Where this faas is reached in test_public_url_*: behind a TLS proxy, under a path.
 PUBLIC_URL = "https://todos.example:8443/app"
 
@@ -30,7 +31,14 @@ def bearer(pg_stack) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def answers(pg_stack, bearer) -> dict[str, tuple[str, Answer]]:
+def cookie(pg_stack) -> dict[str, str]:
+    """The headers of a browser logged in by cookie, as the page's own requests carry them."""
+    client, _ = registered_user(pg_stack.faas_url)
+    return {"Cookie": f"jwtToken={client.cookie()}", "Origin": pg_stack.faas_url}
+
+
+@pytest.fixture(scope="module")
+def answers(pg_stack, bearer, cookie) -> dict[str, tuple[str, Answer]]:
     """One answer of each kind faas gives, by name: (path, answer)."""
     url = pg_stack.faas_url
     created = raw(url, "POST", "/api/todos", bearer, b'{"title": "headers"}')
@@ -47,6 +55,10 @@ def answers(pg_stack, bearer) -> dict[str, tuple[str, Answer]]:
         "health": ("GET", "/healthz", {}, None),
         "ready": ("GET", "/readyz", {}, None),
         "json": ("GET", "/api/todos", bearer, None),
+        "json by cookie": ("GET", "/api/todos", cookie, None),
+        "me by cookie": ("GET", "/api/me", cookie, None),
+        "created by cookie": ("POST", "/api/todos", {**cookie, **JSON}, b'{"title": "c"}'),
+        "post elsewhere by cookie": ("POST", "/x", cookie, None),
         "no content": ("DELETE", todo, bearer, None),
         "options": ("OPTIONS", "/api/todos", {"Origin": f"http://{EVIL}"}, None),
         "400": ("POST", login, {"Content-Type": "application/json"}, b"{"),
@@ -90,6 +102,31 @@ def test_the_page_has_a_strict_csp_no_framing_and_a_referrer_policy(answers):
     assert "unsafe" not in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["Referrer-Policy"] in ("same-origin", "no-referrer", "strict-origin")
+
+
+def test_the_page_allows_no_plugins(answers):
+    policy = answers["page"][1].headers["Content-Security-Policy"]
+
+    assert "object-src 'none'" in policy.split("; ")
+
+
+def test_every_api_answer_and_every_state_change_varies_on_the_cookie(answers):
+    varying = {
+        name: answer
+        for name, (path, answer) in answers.items()
+        if path.startswith("/api/") or name == "post elsewhere by cookie"
+    }
+    assert {"json by cookie", "me by cookie", "created by cookie", "401"} <= set(varying)
+    assert answers["json by cookie"][1].status_code == 200
+    assert answers["created by cookie"][1].status_code == 201
+    for name, answer in varying.items():
+        vary = {value.strip().lower() for value in (answer.headers["Vary"] or "").split(",")}
+        assert "cookie" in vary, name
+
+
+def test_answers_the_same_for_everyone_do_not_vary_on_the_cookie(answers):
+    for name in ("page", "script", "style", "image", "jwks", "openapi", "health"):
+        assert "cookie" not in (answers[name][1].headers["Vary"] or "").lower(), name
 
 
 def test_answers_that_are_not_the_page_may_not_run_anything_or_be_framed(answers):

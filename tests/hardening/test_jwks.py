@@ -24,7 +24,7 @@ from support.tokens import JwksServer, SigningKey, user_claims
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 FLOOD = 200
 WORKERS = 2  # the counted verifier's gunicorn workers: each keeps its own cache
-REFETCH_INTERVAL = 1  # seconds between a worker's JWKS fetches at least (README, Security)
+REFETCH_INTERVAL = 1  # seconds between a worker's JWKS fetches at least (docs/security.md)
 
 
 def test_the_jwks_holds_public_keys_with_kid_use_alg_and_a_short_max_age(pg_stack):
