@@ -1,5 +1,5 @@
-"""Each service's Dockerfile: hadolint finds nothing, and the image follows the team's rules
-(STYLE.md habits 10 and 12) with the start command, port and health route its code really has."""
+"""Each service's Dockerfile: hadolint finds nothing, and the image follows the project's rules
+(pinned slim bases, a non-root user) with the start command, port and health route its code really has."""
 
 import re
 import shlex

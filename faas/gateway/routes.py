@@ -1,4 +1,4 @@
-"""The public API (DESIGN.md "Public API"): accounts, login sessions, the todo proxy, keys, the app."""
+"""The public API (docs/architecture.md, "The public API"): accounts, login sessions, the todo proxy, keys, the app."""
 
 import time
 from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""gateway/config.py: DESIGN.md's names, working local defaults, bad values refused by name."""
+"""gateway/config.py: the documented names, working local defaults, bad values refused by name."""
 
 from pathlib import Path
 

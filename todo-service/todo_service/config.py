@@ -1,4 +1,4 @@
-"""Settings read once from the environment (names as in DESIGN.md), typed, with working local defaults."""
+"""Settings read once from the environment (docs/configuration.md), typed, with working local defaults."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
