@@ -26,11 +26,20 @@ LOG_TAIL_CHARS = 4000
 T = TypeVar("T")
 
 
+# Every port handed out in this test process: the OS may pick a port again as soon as its probe
+# is closed, and two servers of one stack (a service and faas's metrics, say) would then share it.
+_handed_out: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
+    """A TCP port nothing listens on right now (the OS picks it), never one given out before."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_until(
