@@ -18,7 +18,11 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 
 COLD_STARTS = Counter("fc_cold_starts_total", "Instances whose initializer succeeded.")
 # Set by the platform (the master) alone.
-INSTANCES = Gauge("fc_instances", "Instances alive and initialized.", multiprocess_mode="livesum")
+INSTANCES = Gauge(
+    "fc_instances",
+    "Instances alive and initialized, released ones until they have exited.",
+    multiprocess_mode="livesum",
+)
 INSTANCE_STARTS = Counter(
     "fc_instance_starts_total",
     "Instances started: forked from the prewarmed platform, or cold (importing the function).",

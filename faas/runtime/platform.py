@@ -91,7 +91,8 @@ class Platform(Arbiter):
                 extra={"pid": slot.pid, "idle_seconds": round(slot.idle_for(now), 1)},
             )
             slot.state = RELEASING  # the instance sees it within a tick and stops itself
-        self.metrics.INSTANCES.set(self.slots.count(READY))
+        # A released instance counts until it has exited: its connections are closed by then.
+        self.metrics.INSTANCES.set(self.slots.count(READY) + self.slots.count(RELEASING))
 
     def spawn_worker(self) -> int | None:
         """Starts an instance in a row of its own (gunicorn's own spawns, as on HUP, too); None
