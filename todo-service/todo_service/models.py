@@ -12,6 +12,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def created_at_of_the_row(context) -> datetime:
+    """A new row's updated_at is its created_at: one clock reading, never a millisecond apart."""
+    return context.get_current_parameters()["created_at"]
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on both backends: SQLite keeps no offset, so UTC is stored and restored."""
 
@@ -54,7 +59,9 @@ class Todo(Base):
     # The API's `order`; a column named "order" would need quoting in every statement.
     position: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=created_at_of_the_row, onupdate=utcnow
+    )
     # Bumped by every UPDATE (WHERE version = <read>): the ETag, and lost updates become 412s.
     version: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
