@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from compose.project import (
     REPORT,
-    ROOT,
+    REPORT_FILE,
     ComposeProject,
     built_containers,
     docker,
@@ -47,6 +47,8 @@ def project() -> Iterator[ComposeProject]:
         running.compose("down", "--volumes", "--remove-orphans")
         for image in images:
             docker("image", "rm", image)
+        REPORT_FILE.parent.mkdir(exist_ok=True)
+        REPORT_FILE.write_text(json.dumps(REPORT, indent=2) + "\n")
 
 
 @pytest.fixture(scope="session")
@@ -61,14 +63,3 @@ def bearer(project: ComposeProject) -> PublicClient:
     client, username = registered_user(project.faas_url, bearer=True)
     client.username = username  # to log in again, on another replica
     return client
-
-
-def pytest_terminal_summary(terminalreporter):
-    if not REPORT:
-        return
-    terminalreporter.section("docker compose: timings, image sizes, memory")
-    for key, value in REPORT.items():
-        terminalreporter.write_line(f"{key}: {value}")
-    artifacts = ROOT / "test-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    (artifacts / "compose-report.json").write_text(json.dumps(REPORT, indent=2) + "\n")

@@ -13,6 +13,7 @@ from support.processes import free_port
 ROOT = Path(__file__).resolve().parents[2]
 BUILT = ("faas", "user-service", "todo-service")  # the services built here, one per folder
 REPORT: dict[str, object] = {}  # timings, sizes, memory: printed at the end of the run
+REPORT_FILE = ROOT / "test-artifacts" / "compose-report.json"  # REPORT, once the suite is done
 
 
 def engine_problem() -> str | None:

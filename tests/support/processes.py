@@ -26,20 +26,34 @@ LOG_TAIL_CHARS = 4000
 T = TypeVar("T")
 
 
-# Every port handed out in this test process: the OS may pick a port again as soon as its probe
-# is closed, and two servers of one stack (a service and faas's metrics, say) would then share it.
-_handed_out: set[int] = set()
+# Ports are handed out from a block below the OS's ephemeral range (32768 and up), which the OS
+# reuses at once for its own picks and for outgoing connections. Each test process, the main one
+# or a pytest-xdist worker, has a block of its own and walks it once, so no two servers of a run
+# ever share a port: not two of one stack, nor two started by parallel workers.
+FIRST_PORT, END_PORT = 12000, 32768
+
+
+def _port_block() -> range:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ...; unset without xdist
+    index = int(worker.removeprefix("gw")) + 1 if worker else 0
+    size = (END_PORT - FIRST_PORT) // (workers + 1)
+    return range(FIRST_PORT + index * size, FIRST_PORT + (index + 1) * size)
+
+
+_ports = iter(_port_block())
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nothing listens on right now (the OS picks it), never one given out before."""
-    while True:
+    """A TCP port nothing listens on right now, never one given out before in this run."""
+    for port in _ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind((host, 0))
-            port = probe.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue  # something else of this machine's has it
             return port
+    raise RuntimeError(f"this process has handed out every port of {_port_block()}")
 
 
 def wait_until(

@@ -56,9 +56,18 @@ def test_revoke_is_idempotent(client, as_service, session_id):
         )
 
 
+# A well-formed id (token_urlsafe(32)'s shape) that no session was given, then malformed ones;
+# fixed values, so that every pytest-xdist worker collects the same tests.
 @pytest.mark.parametrize(
     "sid",
-    [secrets.token_urlsafe(32), "x" * 300, "' OR '1'='1", "%00", "nul%00inside", "%F0%9F%98%80"],
+    [
+        "Wh4pZhYaBqhNnXNMxHzzZS39NQuuP1KCLMQST3p34Dg",
+        "x" * 300,
+        "' OR '1'='1",
+        "%00",
+        "nul%00inside",
+        "%F0%9F%98%80",
+    ],
 )
 def test_unknown_session_is_404_and_revoking_it_is_204(client, as_service, sid):
     response = client.get(f"/sessions/{sid}", headers=as_service("sessions:check"))
