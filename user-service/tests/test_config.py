@@ -14,6 +14,13 @@ def test_the_defaults_are_the_documented_limits():
     assert config.client_login_failure_limit == 20
     assert config.client_registration_limit == 10
     assert config.client_limit_window_seconds == 600
+    assert config.password_hash_profile == "rfc9106-low-memory"
+
+
+@pytest.mark.parametrize("value", ["OWASP-MINIMUM", "cheapest", "none"])
+def test_a_password_hash_profile_not_of_the_documented_ones_fails_by_name(value):
+    with pytest.raises(ValueError, match="PASSWORD_HASH_PROFILE"):
+        Config.from_env({"PASSWORD_HASH_PROFILE": value})
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "ten", "1.5"])

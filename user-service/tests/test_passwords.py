@@ -1,15 +1,37 @@
-"""argon2id above OWASP's minimum; the NIST SP 800-63B policy; old parameters are detected."""
+"""argon2id at or above OWASP's minimum, by profile; the NIST SP 800-63B policy; old parameters
+are detected."""
+
+from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher, extract_parameters
 from argon2.low_level import Type
+from flask import Flask
 
 from user_service import passwords
 
 OWASP_MIN_MEMORY_KIB, OWASP_MIN_TIME_COST = 19 * 1024, 2
+# What each profile's hashes start with: RFC 9106's low-memory profile is argon2-cffi's default.
+HASH_PREFIXES = {
+    "rfc9106-low-memory": "$argon2id$v=19$m=65536,t=3,p=4$",
+    "owasp-minimum": "$argon2id$v=19$m=19456,t=2,p=1$",
+}
 
 
-def test_hashes_are_argon2id_at_or_above_owasps_minimum():
+@pytest.fixture(params=list(HASH_PREFIXES))
+def profile(request) -> Iterator[str]:
+    """Each profile's hasher, installed as create_app does."""
+    app = Flask(__name__)
+    app.extensions["password_hasher"] = passwords.hasher(request.param)
+    with app.app_context():
+        yield request.param
+
+
+def test_the_profiles_are_the_documented_ones():
+    assert list(passwords.PROFILES) == list(HASH_PREFIXES)
+
+
+def test_hashes_are_argon2id_at_or_above_owasps_minimum_with_the_profiles_parameters(profile):
     password_hash = passwords.hash_password("correct horse")
     assert "correct horse" not in password_hash
     params = extract_parameters(password_hash)
@@ -17,32 +39,36 @@ def test_hashes_are_argon2id_at_or_above_owasps_minimum():
     assert params.memory_cost >= OWASP_MIN_MEMORY_KIB
     assert params.time_cost >= OWASP_MIN_TIME_COST
     assert params.parallelism >= 1
-    # argon2-cffi's defaults (RFC 9106, low memory): a lower one would be a changed default.
-    assert password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert password_hash.startswith(HASH_PREFIXES[profile])
 
 
-def test_verify_accepts_the_password_and_nothing_else():
+def test_a_hash_of_the_other_profile_is_made_again(profile):
+    (other,) = set(HASH_PREFIXES) - {profile}
+    assert passwords.needs_rehash(passwords.hasher(other).hash("correct horse"))
+
+
+def test_verify_accepts_the_password_and_nothing_else(profile):
     password_hash = passwords.hash_password("correct horse")
     assert passwords.verify_password(password_hash, "correct horse")
     assert not passwords.verify_password(password_hash, "correct horse ")
     assert not passwords.verify_password(password_hash, "Correct horse")
 
 
-def test_an_unreadable_hash_matches_nothing():
+def test_an_unreadable_hash_matches_nothing(profile):
     assert not passwords.verify_password("not a hash", "anything")
     assert not passwords.verify_password("", "")
 
 
-def test_weaker_parameters_need_a_rehash():
+def test_weaker_parameters_need_a_rehash(profile):
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash("correct horse")
     assert passwords.needs_rehash(weak)
     assert not passwords.needs_rehash(passwords.hash_password("correct horse"))
 
 
-def test_the_dummy_hash_costs_what_a_real_one_does():
+def test_the_dummy_hash_costs_what_a_real_one_does(profile):
     # Same parameters, so verifying an unknown user's password does the same work.
     passwords.verify_nothing()
-    assert not passwords.needs_rehash(passwords._dummy_hash())
+    assert not passwords.needs_rehash(passwords._dummy_hash(passwords._hasher()))
 
 
 @pytest.mark.parametrize(

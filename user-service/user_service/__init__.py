@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-from . import auth, db, errors, health, logs, revocations, routes, sessions
+from . import auth, db, errors, health, logs, passwords, revocations, routes, sessions
 from .config import SERVICE_NAME, Config
 
 MAX_BODY_BYTES = 16 * 1024
@@ -18,6 +18,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     # Bodies here are two short strings; a larger one is refused (413) before it is read.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config["SETTINGS"] = settings
+    app.extensions["password_hasher"] = passwords.hasher(settings.password_hash_profile)
     logs.init_app(app)
     errors.init_app(app)
     db.init_app(app, settings.database_url)

@@ -4,6 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .passwords import PROFILES
+
 SERVICE_NAME = "user-service"
 DEFAULT_DATABASE_URL = (
     f"sqlite:///{Path(__file__).resolve().parent.parent / '.data' / 'users.sqlite3'}"
@@ -18,6 +20,14 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
         value = 0
     if value < 1:
         raise ValueError(f"{name} must be a whole number of at least 1, got {raw!r}")
+    return value
+
+
+def _choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """The value of `name`, one of `choices`; the first when unset."""
+    value = environ.get(name) or choices[0]
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -52,6 +62,8 @@ class Config:
     # set is used for up to the staleness limit, then user tokens are refused (503).
     revocation_refresh_seconds: int
     revocation_max_staleness_seconds: int
+    # The argon2id parameters of new password hashes: a name of PROFILES, the first by default.
+    password_hash_profile: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "Config":
@@ -71,4 +83,5 @@ class Config:
             client_limit_window_seconds=_int(environ, "CLIENT_LIMIT_WINDOW_SECONDS", 600),
             revocation_refresh_seconds=_int(environ, "REVOCATION_REFRESH_SECONDS", 2),
             revocation_max_staleness_seconds=_int(environ, "REVOCATION_MAX_STALENESS_SECONDS", 30),
+            password_hash_profile=_choice(environ, "PASSWORD_HASH_PROFILE", tuple(PROFILES)),
         )
