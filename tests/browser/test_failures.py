@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import APIResponse, Route, expect
+from playwright.sync_api import APIResponse, Request, Response, Route, expect
 
 pytestmark = pytest.mark.browser
 
@@ -118,3 +118,63 @@ def test_a_todo_changed_in_another_browser_is_reloaded_not_overwritten(open_app,
     expect(first.alert).to_contain_text("changed elsewhere, so the list has been reloaded")
     first.expect_titles("Renamed elsewhere")
     expect(first.item("Renamed elsewhere")).not_to_have_class(COMPLETED)
+
+
+def is_list_request(request: Request) -> bool:
+    return request.method == "GET" and request.url.endswith("/api/todos")
+
+
+def is_list_answer(response: Response) -> bool:
+    return is_list_request(response.request)
+
+
+def test_a_todo_added_while_the_list_is_on_its_way_stays_on_it(open_app, credentials):
+    app = open_app(credentials)
+    app.add("Already there")
+    late_lists: list[tuple[Route, APIResponse]] = []
+
+    def answer_the_list_late(route: Route) -> None:
+        if is_list_request(route.request):
+            late_lists.append((route, route.fetch()))  # the server answers before the add...
+        else:
+            route.continue_()
+
+    app.page.route("**/api/todos", answer_the_list_late)
+    app.reload()
+    app.add("Typed at once")
+    route, answer = late_lists[0]
+    with app.page.expect_response(is_list_answer):
+        route.fulfill(response=answer)  # ...and the page hears it after
+    app.expect_titles("Already there", "Typed at once")
+    app.page.unroute("**/api/todos")
+    app.reload()
+    app.expect_titles("Already there", "Typed at once")
+
+
+def test_a_todo_the_list_has_before_its_own_answer_arrives_is_shown_once(open_app, credentials):
+    app = open_app(credentials)
+    app.add("Already there")
+    held_lists: list[Route] = []
+    held_creates: list[tuple[Route, APIResponse]] = []
+
+    def list_between_create_and_its_answer(route: Route) -> None:
+        if is_list_request(route.request):
+            held_lists.append(route)
+        elif route.request.method == "POST":
+            held_creates.append((route, route.fetch()))  # stored on the server...
+            held_lists[0].continue_()  # ...so the list the page gets next has it
+        else:
+            route.continue_()
+
+    app.page.route("**/api/todos", list_between_create_and_its_answer)
+    app.reload()
+    with app.page.expect_response(is_list_answer):
+        app.new_todo.fill("Typed at once")
+        app.new_todo.press("Enter")
+    route, answer = held_creates[0]
+    route.fulfill(response=answer)
+    app.expect_all_added()
+    app.expect_titles("Already there", "Typed at once")
+    app.page.unroute("**/api/todos")
+    app.reload()
+    app.expect_titles("Already there", "Typed at once")

@@ -58,10 +58,15 @@ export class TodoStore {
     if (!this.closed) this.onError(error, what);
   }
 
+  // The server's list replaces ours, except for todos it may not have yet: those still being
+  // created and those added while it was on its way (a user may type before it arrives).
   async load() {
+    const before = new Set(this.todos);
     const todos = await api.listTodos();
     if (this.closed) return;
-    this.todos = todos.map(fromServer);
+    const kept = this.todos.filter((todo) => todo.id === null || !before.has(todo));
+    const keptIds = new Set(kept.map((todo) => todo.id));
+    this.todos = [...todos.filter((todo) => !keptIds.has(todo.id)).map(fromServer), ...kept];
     this.changed();
   }
 
@@ -82,6 +87,8 @@ export class TodoStore {
     todo.queue = this.track(created).then(
       ({ todo: saved, etag }) => {
         Object.assign(todo, { id: saved.id, etag });
+        // A list that arrived meanwhile may hold it already, as a copy of its own.
+        this.todos = this.todos.filter((each) => each === todo || each.id !== saved.id);
         this.changed();
       },
       (error) => {
