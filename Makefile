@@ -22,9 +22,10 @@ run: migrate
 test: install
 	scripts/test.sh
 
-# The inner loop: the unit tests of the three parts only (no stacks, no browser, no Docker).
+# The inner loop: the unit tests of the three parts only (no stacks, no browser, no Docker), test
+# by test on four workers, without the OpenAPI suite's plugins (schemathesis, hypothesis).
 test-fast: install
-	$(BIN)/pytest -q user-service/tests todo-service/tests faas/tests
+	$(BIN)/pytest -q -n 4 --dist load -p no:schemathesis -p no:hypothesispytest user-service/tests todo-service/tests faas/tests
 
 # docs/screenshot.png, drawn from the real stack in Chromium (make test installs Chromium).
 screenshot: install

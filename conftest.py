@@ -3,15 +3,26 @@ tells pytest-xdist (`make test` runs its tests in parallel workers) which tests 
 
 pytest_plugins = ["support.fixtures", "support.chromium", "compose.report"]
 
+# The values of the `backend` fixture (tests/support/fixtures.py).
+BACKENDS = ("sqlite", "postgresql")
+
 
 def pytest_xdist_make_scheduler(config, log):
-    """Whole test modules go to one worker each, so that a module's stacks start once; the compose
-    suite is one unit, as it drives one composed system (one project name) for the session."""
+    """A test module's tests on one database backend go to one worker, so that the module's
+    stacks start once per backend; the compose suite is one unit, as it drives one composed
+    system (one project name) for the session."""
     from xdist.scheduler import LoadScopeScheduling
+
+    if config.getoption("dist") in ("load", "worksteal"):
+        return None  # asked for by name: test by test (`make test-fast`: the unit suites only)
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = nodeid.split("::", 1)[0]
-            return "tests/compose" if module.startswith("tests/compose/") else module
+            module, _, test = nodeid.partition("::")
+            if module.startswith("tests/compose/"):
+                return "tests/compose"
+            params = test.partition("[")[2].rstrip("]").split("-")
+            backend = next((param for param in params if param in BACKENDS), None)
+            return f"{module}[{backend}]" if backend else module
 
     return ModuleScheduling(config, log)

@@ -3,4 +3,6 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/test-tools.sh
-exec .venv/bin/pytest "$@"
+# Four workers on any machine: most tests wait on processes, sockets and timers, not on the CPU.
+# A module's tests (per database backend) share a worker, so its stacks start once: conftest.py.
+exec .venv/bin/pytest -n 4 "$@"

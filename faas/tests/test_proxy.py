@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from support.processes import free_port, wait_until
+from support.serving import serve_in_background
 from support.wsgi import WsgiServer
 
 PASSWORD = "correct horse battery staple"
@@ -185,7 +186,7 @@ class KeepAliveTodos(ThreadingHTTPServer):
                 pass
 
         super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        serve_in_background(self)
 
 
 def test_todo_calls_reuse_one_kept_alive_connection(make_gateway, bearer: dict):
@@ -287,7 +288,7 @@ class DroppingServer(socketserver.ThreadingTCPServer):
                 handler.request.shutdown(socket.SHUT_RDWR)
 
         super().__init__(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        serve_in_background(self)
 
 
 @pytest.mark.parametrize(

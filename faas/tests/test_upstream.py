@@ -15,6 +15,7 @@ import pytest
 from gateway.config import Config
 from gateway.errors import Problem
 from gateway.upstream import REQUESTS_PER_CONNECTION, Upstream
+from support.serving import serve_in_background
 
 
 def test_each_connection_serves_a_bounded_number_of_requests_then_a_new_one_is_made():
@@ -34,7 +35,7 @@ def test_each_connection_serves_a_bounded_number_of_requests_then_a_new_one_is_m
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     url = f"http://127.0.0.1:{server.server_port}"
     upstream = Upstream("todo-service", url, Config.from_env({}))
     try:
@@ -75,7 +76,7 @@ class ScriptedServer(socketserver.ThreadingTCPServer):
 
         super().__init__(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server_address[1]}"
-        threading.Thread(target=self.serve_forever, daemon=True).start()
+        serve_in_background(self)
 
     @staticmethod
     def _read_request(rfile) -> bytes:

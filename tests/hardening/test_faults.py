@@ -19,6 +19,7 @@ import requests
 from support.api import PublicClient, new_username, registered_user
 from support.databases import ADMIN_URL
 from support.processes import free_port, wait_until
+from support.serving import serve_in_background
 from support.stack import start_stack
 
 FAST = 3.0  # seconds: a dependency that is down is answered within this
@@ -125,7 +126,7 @@ class TodosThatTakeTheirTime:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        serve_in_background(self._server)
 
     def close(self) -> None:
         self._server.shutdown()

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from support.processes import ServiceProcess, free_port
+from support.serving import serve_in_background
 from support.tokens import JwksServer, SigningKey, user_claims
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
@@ -85,7 +86,7 @@ class BadJwks:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self._httpd.server_port}"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        serve_in_background(self._httpd)
 
     def close(self) -> None:
         self.released.set()

@@ -14,6 +14,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
+from support.serving import serve_in_background
+
 ISSUER = "todo-faas"
 
 
@@ -107,7 +109,7 @@ class JwksServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_port}/jwks.json"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        serve_in_background(self._httpd)
 
     def close(self) -> None:
         self.release.set()
@@ -143,7 +145,7 @@ class RevocationFeed:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_port}"
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        serve_in_background(self._httpd)
 
     def revoke(self, sid: str) -> None:
         self.revoked = [*self.revoked, hashlib.sha256(sid.encode()).hexdigest()]

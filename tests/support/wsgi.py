@@ -5,11 +5,12 @@ other's URL (faas and the services that fetch its JWKS) start their servers firs
 app is set, or after it is set to None, the server answers 503.
 """
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.serving import make_server
+
+from support.serving import serve_in_background
 
 
 class WsgiServer:
@@ -18,8 +19,7 @@ class WsgiServer:
         self._server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(self._server)
 
     def _dispatch(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if self.app is None:
