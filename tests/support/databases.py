@@ -32,17 +32,24 @@ def _admin_connection():
 def postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database; its SQLAlchemy URL."""
     name = f"test_{secrets.token_hex(6)}"
-    admin = _admin_connection()
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
+    _administer(f'CREATE DATABASE "{name}"')
     try:
         yield (
             ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://")
             + f"/{name}"
         )
     finally:
+        _administer(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _administer(statement: str) -> None:
+    # A connection per statement, none held meanwhile: parallel workers keep dozens of databases
+    # open, and PostgreSQL's 100 connections are shared with the stacks that use them.
+    admin = _admin_connection()
+    try:
         with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(statement)
+    finally:
         admin.close()
 
 
