@@ -87,7 +87,7 @@ import secrets  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
-from support.databases import database, migrated  # noqa: E402
+from support.databases import database, migrate  # noqa: E402
 from support.wsgi import WsgiServer  # noqa: E402
 
 ORIGIN = "http://localhost"  # the Flask test client's own origin
@@ -145,8 +145,8 @@ def gateway_stack(tmp_path_factory) -> Iterator[GatewayStack]:
         database("sqlite", tmp_path_factory.mktemp("users")) as users_url,
         database("sqlite", tmp_path_factory.mktemp("todos")) as todos_url,
     ):
-        migrated("user-service", users_url)
-        migrated("todo-service", todos_url)
+        migrate("user-service", users_url)
+        migrate("todo-service", todos_url)
         # Every test client is 127.0.0.1: user-service's per-client and per-account limits must not
         # starve the tests.
         user_service = WsgiServer(

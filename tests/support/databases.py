@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -63,7 +64,7 @@ def database(kind: str, tmp_dir: Path) -> Iterator[str]:
             yield url
 
 
-def migrated(service_dir: str, database_url: str) -> None:
+def migrate(service_dir: str, database_url: str) -> None:
     """Brings database_url to the service's latest schema with its own migrations, run in this
     process: the suites make dozens of databases, and a new interpreter for each cost seconds.
     (tests of the migrations themselves run the real command: `alembic` below.)"""
@@ -71,15 +72,8 @@ def migrated(service_dir: str, database_url: str) -> None:
     from alembic.config import Config
 
     # The service's migrations/env.py reads DATABASE_URL from the environment, as in production.
-    before = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = database_url
-    try:
+    with mock.patch.dict(os.environ, {"DATABASE_URL": database_url}):
         command.upgrade(Config(str(ROOT / service_dir / "alembic.ini")), "head")
-    finally:
-        if before is None:
-            del os.environ["DATABASE_URL"]
-        else:
-            os.environ["DATABASE_URL"] = before
 
 
 def alembic(service_dir: str, database_url: str, *args: str) -> None:

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from support.databases import database, migrated
+from support.databases import database, migrate
 from support.tokens import JwksServer, RevocationFeed, SigningKey, user_claims
 from todo_service import create_app, db
 
@@ -21,7 +21,7 @@ AUDIENCES = ["user-service", "todo-service"]
 @pytest.fixture(scope="session")
 def database_url(backend: str, tmp_path_factory) -> Iterator[str]:
     with database(backend, tmp_path_factory.mktemp(f"todos-{backend}")) as url:
-        migrated("todo-service", url)
+        migrate("todo-service", url)
         yield url
 
 

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from support.databases import database, migrated
+from support.databases import database, migrate
 from support.tokens import JwksServer, SigningKey, service_claims, user_claims
 from user_service import create_app
 
@@ -28,7 +28,7 @@ def fresh_name() -> str:
 @pytest.fixture(scope="session")
 def database_url(backend: str, tmp_path_factory) -> Iterator[str]:
     with database(backend, tmp_path_factory.mktemp(f"users-{backend}")) as url:
-        migrated("user-service", url)
+        migrate("user-service", url)
         yield url
 
 

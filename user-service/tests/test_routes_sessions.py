@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from support.databases import database, migrated
+from support.databases import database, migrate
 from support.processes import wait_until
 from support.tokens import user_claims
 from user_service import db, sessions
@@ -248,7 +248,7 @@ def test_a_user_token_of_a_revoked_session_is_refused_here_too(
 def fresh_app(make_app, backend, tmp_path) -> Iterator[Flask]:
     """An app on a database of its own, so that its sessions are this test's alone."""
     with database(backend, tmp_path) as url:
-        migrated("user-service", url)
+        migrate("user-service", url)
         app = make_app(DATABASE_URL=url)
         yield app
         app.extensions["db_engine"].dispose()  # lets PostgreSQL drop the database
