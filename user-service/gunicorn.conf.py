@@ -7,11 +7,15 @@ still served) and gives the app chunked bodies with a Content-Length, so its cap
 
 import math
 import os
+import shutil
 import tempfile
 from functools import partial
 
-# Workers share metrics through files; the directory must exist before any worker imports the app.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="user-service-metrics-"))
+# Workers share metrics through files; the directory must exist before any worker imports the
+# app. One made here is this gunicorn's own, removed when it exits.
+OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="user-service-metrics-")
 DRAIN_SECONDS = float(os.environ.get("DRAIN_SECONDS") or 2)
 REQUEST_HEAD_TIMEOUT = float(os.environ.get("REQUEST_HEAD_TIMEOUT") or 10)
 REQUEST_BODY_TIMEOUT = float(os.environ.get("REQUEST_BODY_TIMEOUT") or 10)
@@ -51,3 +55,8 @@ def child_exit(_server, worker) -> None:
     from prometheus_client import multiprocess  # only after PROMETHEUS_MULTIPROC_DIR is set
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(_server) -> None:
+    if OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
