@@ -53,3 +53,22 @@ def test_no_service_imports_another_services_package(service):
         text = source.read_text()
         for other in others:
             assert f"import {other}" not in text and f"from {other}" not in text, source
+
+
+# Files each microservice has a copy of, as each is built and installed alone: the same but for
+# the service's names and its default port.
+MIRRORED_BUT_FOR_NAMES = ["Dockerfile", "gunicorn.conf.py", "alembic.ini", "migrations/env.py"]
+USER_TO_TODO_NAMES = [
+    ("user_service", "todo_service"),
+    ("user-service", "todo-service"),
+    ("users-migrate", "todos-migrate"),
+    ("8001", "8002"),
+]
+
+
+@pytest.mark.parametrize("path", MIRRORED_BUT_FOR_NAMES)
+def test_the_microservices_own_copies_differ_only_in_their_names(path):
+    users = (ROOT / "user-service" / path).read_text()
+    for user_name, todo_name in USER_TO_TODO_NAMES:
+        users = users.replace(user_name, todo_name)
+    assert users == (ROOT / "todo-service" / path).read_text()
