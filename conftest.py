@@ -3,15 +3,14 @@ tells pytest-xdist (`make test` runs its tests in parallel workers) which tests 
 
 pytest_plugins = ["support.fixtures", "support.chromium", "compose.report"]
 
-# The values of the `backend` fixture (tests/support/fixtures.py).
-BACKENDS = ("sqlite", "postgresql")
-
 
 def pytest_xdist_make_scheduler(config, log):
     """A test module's tests on one database backend go to one worker, so that the module's
     stacks start once per backend; the compose suite is one unit, as it drives one composed
     system (one project name) for the session."""
     from xdist.scheduler import LoadScopeScheduling
+
+    from support.fixtures import BACKENDS
 
     if config.getoption("dist") in ("load", "worksteal"):
         return None  # asked for by name: test by test (`make test-fast`: the unit suites only)

@@ -19,6 +19,7 @@ import requests
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from support.api import PublicClient, registered_user
+from support.fixtures import BACKENDS
 from support.processes import wait_until
 from support.stack import Stack
 from support.tokens import SigningKey, service_claims
@@ -45,7 +46,7 @@ UNSTORABLE_TITLES = {
 }
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def any_stack(request) -> Stack:
     """The shared stack of each backend."""
     return request.getfixturevalue("stack" if request.param == "sqlite" else "pg_stack")

@@ -21,7 +21,11 @@ def jwks(signing_key: SigningKey) -> Iterator[JwksServer]:
     server.close()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+# The database backends every database test runs on.
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     """Every test that needs a database runs on both backends; each suite makes its own database."""
     return request.param
