@@ -3,8 +3,10 @@ the platform's table (slots.py) when to take connections, and reporting its load
 
 - It takes new connections only while it has room (fewer clients than FC_INSTANCE_CONCURRENCY),
   so the others wait in the accept queue, where the platform sees them and starts an instance.
-  Once every instance the platform may run is up, it takes them anyway: their requests wait for
-  a thread here, up to its share of FC_MAX_QUEUED_REQUESTS, and beyond that are answered 429.
+  Once every instance the platform may run is up and none has room, it takes them anyway: their
+  requests wait for a thread here, up to its share of FC_MAX_QUEUED_REQUESTS, and beyond that
+  are answered 429. (While another instance has room, a request waiting here would wait for
+  nothing.)
 - An instance whose initializer failed takes connections only while no instance is ready: it
   answers them 503 (runtime/wsgi.py) instead of leaving them to wait for nothing.
 - Released by the platform (idle), it stops taking connections and stops as gthread does.
@@ -77,13 +79,21 @@ class InstanceWorker(Worker):
             return self.slots.count(READY) == 0
         # A client is one connection: with its request in flight, coming in, or kept alive for
         # the next one (which the client sends here, not to the platform).
-        clients = self.slot.in_flight + len(self.held) + len(self.keepalived_conns)
-        return clients < self.concurrency or self.at_maximum()
+        self.slot.clients = self.slot.in_flight + len(self.held) + len(self.keepalived_conns)
+        if self.slot.clients < self.concurrency:
+            return True
+        return self.at_maximum() and not self.room_elsewhere()
 
     def at_maximum(self) -> bool:
         """Every instance the platform may run is up: no better place will come for a request
-        than this instance's queue (or, past its share, a 429)."""
+        than an instance's queue (or, past its share, a 429)."""
         return self.slots.count(READY) >= self.max_instances
+
+    def room_elsewhere(self) -> bool:
+        """A ready instance has room (as of its last turn): the request is better off there."""
+        return any(
+            slot.state == READY and slot.clients < self.concurrency for slot in self.slots.rows
+        )
 
     def enqueue_req(self, conn) -> None:
         # A new connection may have waited in the accept queue: for as long as its data has.

@@ -18,11 +18,12 @@ class Slot(ctypes.Structure):
         ("pid", ctypes.c_int),
         ("state", ctypes.c_int),
         ("in_flight", ctypes.c_int),  # requests handed to the instance's threads, not answered
+        ("clients", ctypes.c_int),  # its connections: requests in flight, coming in, kept alive
         ("last_active", ctypes.c_double),  # time.monotonic(), the same clock in every process
     ]
 
     def take(self) -> None:
-        self.pid, self.state, self.in_flight = 0, STARTING, 0
+        self.pid, self.state, self.in_flight, self.clients = 0, STARTING, 0, 0
         self.last_active = time.monotonic()
 
     def idle_for(self, now: float) -> float:

@@ -220,6 +220,29 @@ def test_sigterm_drains_every_instance_and_runs_each_pre_stop(start_runtime, tmp
     assert len(set((tmp_path / "pre_stop").read_text().split())) == 3
 
 
+def test_at_max_instances_a_request_goes_to_an_instance_with_room_not_behind_a_busy_one(
+    start_runtime, tmp_path
+):
+    runtime = start_runtime(
+        "busy",
+        FC_INITIALIZER="",
+        FC_MIN_INSTANCES="3",
+        FC_MAX_INSTANCES="3",
+        FC_INSTANCE_CONCURRENCY="1",
+        BUSY_DIR=str(tmp_path),
+    )
+    wait_for_instances(runtime, 3)
+    holders = []
+    try:
+        for held in (1, 2, 3):  # one at a time: each finds the others' instances busy
+            holders.append(Holders(runtime, tmp_path, 1))
+            wait_until(lambda n=held: holders[-1].held() >= n or None, 20, f"{held} held")
+    finally:
+        answers = [answer for holder in holders for answer in holder.release()]
+
+    assert [answer.status_code for answer in answers] == [200] * 3
+
+
 def test_at_max_instances_and_full_requests_queue_then_get_429_with_retry_after(
     start_runtime, tmp_path
 ):
