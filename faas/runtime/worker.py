@@ -1,4 +1,4 @@
-"""The gunicorn worker: gthread, changed in five ways. Mirrored in every service (faas/runtime,
+"""The gunicorn worker: gthread, changed in six ways. Mirrored in every service (faas/runtime,
 user_service, todo_service) with framing.py and connections.py: tests/test_shape.py keeps the
 copies identical.
 
@@ -20,6 +20,9 @@ copies identical.
 5. Answers that are the same for every client (`fixed_answers`, by request line: faas's JWKS)
    are sent by the event loop itself, with no thread: they come back even while every thread
    is busy. Such a connection is closed after its answer.
+6. The heartbeat to the arbiter (a utime() of a file) goes at most once a second, where gthread
+   beats on every turn of its loop, thousands of times a second under load: the arbiter needs
+   one within its `timeout` (30 s or more).
 
 Plain HTTP/1.1 only: TLS ends before gunicorn.
 """
@@ -36,6 +39,7 @@ from .framing import HEAD_LIMIT, expects_continue, has_body, head_end, request_b
 
 TOO_LARGE = bare_answer("431 Request Header Fields Too Large")
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+HEARTBEAT_SECONDS = 1.0
 
 
 class Worker(HoldingWorker):
@@ -50,6 +54,13 @@ class Worker(HoldingWorker):
         # Request line (b"GET /path HTTP/1.1") -> the whole answer, made at each use (its Date).
         self.fixed_answers: Mapping[bytes, Callable[[str], bytes]] = {}
         self.draining = False
+        self.next_heartbeat = 0.0
+
+    def notify(self) -> None:
+        now = time.monotonic()
+        if now >= self.next_heartbeat:
+            self.next_heartbeat = now + HEARTBEAT_SECONDS
+            super().notify()
 
     def on_drain(self) -> None:
         """Runs once, at SIGTERM; gunicorn.conf.py sets what turns readiness to 503."""
@@ -75,6 +86,11 @@ class Worker(HoldingWorker):
         self.buffered += len(conn.received)
         self.hold(conn, self.read_request)
         self.advance(conn, 0)  # what was read ahead may hold a request already
+        if conn.is_held:
+            # Read what has come (a kept-alive client's next request made its socket readable)
+            # now, not a turn of the loop later.
+            self.read_request(conn)
+        self.wait_for_more(conn)
 
     def read_request(self, conn, _sock=None) -> None:
         try:

@@ -41,14 +41,24 @@ class HoldingWorker(ThreadWorker):
         self.next_expiry = 0.0
 
     def hold(self, conn, on_readable: Callable) -> None:
+        """Keeps `conn` in the event loop, which calls `on_readable(conn)` whenever it has more
+        bytes, once wait_for_more() has put it in the poller, until release()."""
         conn.sock.setblocking(False)
+        conn.on_readable = partial(on_readable, conn)
+        conn.is_held, conn.is_polled = True, False
         self.held.append(conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(on_readable, conn))
         self.make_room()
+
+    def wait_for_more(self, conn) -> None:
+        if conn.is_held and not conn.is_polled:
+            self.poller.register(conn.sock, selectors.EVENT_READ, conn.on_readable)
+            conn.is_polled = True
 
     def release(self, conn) -> None:
         self.held.remove(conn)
-        self.poller.unregister(conn.sock)
+        conn.is_held = False
+        if conn.is_polled:
+            self.poller.unregister(conn.sock)
         self.buffered -= len(conn.received)
 
     def close_held(self, conn, answer: bytes = b"") -> None:
@@ -104,6 +114,7 @@ class HoldingWorker(ThreadWorker):
         conn.deadline = time.monotonic() + LINGER_SECONDS
         conn.drained = 0
         self.hold(conn, self.drain)
+        self.wait_for_more(conn)
 
     def drain(self, conn, _sock=None) -> None:
         try:
