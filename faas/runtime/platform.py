@@ -16,6 +16,7 @@ instance, so an instance costs a fork and the initializer, not Python's imports.
 
 import math
 import os
+import select
 import time
 
 from gunicorn.app.wsgiapp import WSGIApplication
@@ -74,7 +75,21 @@ class Platform(Arbiter):
         log.info("function prewarmed", extra={"duration_ms": _ms(time.monotonic() - started)})
 
     def wait_for_signals(self, timeout: float = 1.0) -> list:
-        return super().wait_for_signals(timeout=min(timeout, TICK_SECONDS))
+        timeout = min(timeout, TICK_SECONDS)
+        # At zero instances the tick is spent watching the listening sockets: the first request
+        # starts an instance as soon as it comes, not at the next tick.
+        if self.slots.empty() and self.watch_listeners(timeout):
+            timeout = 0.0
+        return super().wait_for_signals(timeout=timeout)
+
+    def watch_listeners(self, timeout: float) -> bool:
+        """Waits up to `timeout` for a connection to queue on a listening socket; False when the
+        sockets cannot be watched (closed by a stop or a reload)."""
+        try:
+            select.select(self.LISTENERS, [], [], timeout)
+        except (OSError, ValueError):
+            return False
+        return True
 
     def manage_workers(self) -> None:
         now = time.monotonic()

@@ -49,6 +49,10 @@ class SlotTable:
             if slot.state != FREE and slot.pid not in pids:
                 slot.state = FREE
 
+    def empty(self) -> bool:
+        """No instance at all, not even one being released."""
+        return all(slot.state == FREE for slot in self.rows)
+
     def live(self) -> list[Slot]:
         return [slot for slot in self.rows if slot.state in LIVE]
 

@@ -1,8 +1,11 @@
 """The platform (runtime/platform.py): instances on demand by the FC rule, over real HTTP."""
 
 import math
+import queue
 import signal
+import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -11,8 +14,9 @@ from typing import TypeVar
 import pytest
 import requests
 
+from runtime import platform
 from runtime.config import Config
-from runtime.platform import releasable, wanted_instances
+from runtime.platform import Platform, releasable, wanted_instances
 from runtime.slots import READY, SlotTable
 from support.metrics import metric_sum
 from support.processes import wait_until
@@ -95,6 +99,22 @@ def test_only_instances_idle_long_enough_and_beyond_the_rule_are_released():
     assert released(1) == [idlest.last_active, idle.last_active]
     assert released(3) == [idlest.last_active]
     assert released(4) == []
+
+
+def test_at_zero_instances_a_connection_wakes_the_platform_without_waiting_for_its_tick(
+    monkeypatch,
+):
+    monkeypatch.setattr(platform, "TICK_SECONDS", 60.0)
+    at_zero = Platform.__new__(Platform)  # only what its loop's wait uses: no gunicorn app
+    at_zero.slots = SlotTable(2)
+    at_zero.SIG_QUEUE = queue.SimpleQueue()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        at_zero.LISTENERS = [listener]
+        with socket.create_connection(listener.getsockname()):  # queued: nobody accepts it
+            started = time.monotonic()
+            assert at_zero.wait_for_signals(timeout=60.0) == []
+            # The old wait slept the whole tick (here 60 s) before it looked at the queue.
+            assert time.monotonic() - started < 30
 
 
 def test_from_zero_instances_a_request_waits_for_a_new_instance_to_initialize(start_runtime):
