@@ -22,6 +22,8 @@ from runtime.prerender import Answer, prerender
 
 RETRY_FIRST_DELAY = 0.5
 RETRY_MAX_DELAY = 5.0
+# How soon an instance told to stop gives up waiting for its initializer.
+STOP_CHECK_SECONDS = 0.1
 
 log = get_logger()
 
@@ -54,7 +56,7 @@ class Instance:
                 extra={"instance_id": self.context.instance_id, "reason": str(error)},
             )
             return
-        if not self._initialize():
+        if not self._initialize() and not self.draining.is_set():
             threading.Thread(target=self._retry, name="fc-init-retry", daemon=True).start()
 
     def stop(self) -> None:
@@ -83,10 +85,15 @@ class Instance:
         log.info("init start", extra=fields)
         if self.entries.initializer is not None:
             timeout = self._config.initialization_timeout
-            run = Run(self.entries.initializer, context, timeout, "fc-initializer")
+            # Told to stop (SIGTERM), the instance stops waiting: its initializer may wait for
+            # services that are stopping too, longer than gunicorn waits before it kills.
+            run = Run(self.entries.initializer, context, timeout, "fc-initializer", self.draining)
             metrics.INITIALIZER_DURATION.observe(run.seconds)
             fields["duration_ms"] = run.duration_ms
             self._running = run.thread if run.timed_out else None
+            if run.interrupted:
+                log.info("init abandoned, the instance is stopping", extra=fields)
+                return False
             if run.failure:
                 metrics.INITIALIZER_FAILURES.inc()
                 log.error(
@@ -141,10 +148,16 @@ class Instance:
 
 
 class Run:
-    """One run of entry(context) in its own thread, waited for at most `timeout` seconds."""
+    """One run of entry(context) in its own thread, waited for at most `timeout` seconds, and
+    no longer once `interrupt` is set."""
 
     def __init__(
-        self, entry: Callable[[Context], Any], context: Context, timeout: float, name: str
+        self,
+        entry: Callable[[Context], Any],
+        context: Context,
+        timeout: float,
+        name: str,
+        interrupt: threading.Event | None = None,
     ) -> None:
         errors: list[BaseException] = []
 
@@ -157,14 +170,22 @@ class Run:
         self.thread = threading.Thread(target=run, name=name, daemon=True)
         started = time.monotonic()
         self.thread.start()
-        self.thread.join(timeout)
+        deadline = started + timeout
+        self.interrupted = False
+        while self.thread.is_alive() and (remaining := deadline - time.monotonic()) > 0:
+            if interrupt is not None and interrupt.is_set():
+                self.interrupted = True
+                break
+            self.thread.join(min(remaining, STOP_CHECK_SECONDS) if interrupt else remaining)
         self.seconds = time.monotonic() - started
         self.duration_ms = round(self.seconds * 1000, 1)
         self.timed_out = self.thread.is_alive()
         # A timed-out run has failed already: whatever it raises later is nobody's answer.
         self.error = None if self.timed_out or not errors else errors[0]
-        if self.timed_out:
-            self.failure: str | None = f"timed out after {timeout:g} s"
+        if self.interrupted:
+            self.failure: str | None = "the instance is stopping"
+        elif self.timed_out:
+            self.failure = f"timed out after {timeout:g} s"
         elif self.error is not None:
             self.failure = f"{type(self.error).__name__}: {self.error}"
         else:

@@ -207,6 +207,29 @@ def test_sigterm_runs_pre_stop_in_every_instance(start_runtime, tmp_path):
     assert not Path(listening["multiproc_dir"]).exists()
 
 
+def test_sigterm_during_a_slow_initializer_stops_the_instance_without_waiting_for_it(
+    start_runtime,
+):
+    # An initializer waiting for services that are stopping too must not hold the instance past
+    # gunicorn's graceful timeout (15 s here): then it is killed, and so may the platform be,
+    # before its clean-up.
+    runtime = start_runtime(
+        "slow_init",
+        FC_INITIALIZATION_TIMEOUT="600",
+        DRAIN_SECONDS="0",
+        PROMETHEUS_MULTIPROC_DIR=None,
+    )
+    runtime.process.wait_log('"init start"', timeout=20)
+    [listening] = runtime.records("metrics listening")
+
+    runtime.process.process.send_signal(signal.SIGTERM)
+
+    assert runtime.process.wait(timeout=10) == 0
+    assert runtime.records("init abandoned, the instance is stopping")
+    assert not runtime.records("pre_stop start")  # it never served: nothing to release
+    assert not Path(listening["multiproc_dir"]).exists()
+
+
 def test_bad_setting_stops_the_start_by_name(start_runtime):
     runtime = start_runtime("ok", FC_MAX_INSTANCES="none")
 
