@@ -4,6 +4,9 @@ PROMETHEUS_MULTIPROC_DIR must be set before this module is first imported (gunic
 does it): every worker writes its values there, and the master serves their sum.
 """
 
+import glob
+import os
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -74,10 +77,31 @@ def record_invocation(method: str, status: int, seconds: float, failed: bool) ->
         INVOCATION_ERRORS.inc()
 
 
+class SettledFilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's sum of every process's files, without the files still empty: a
+    process creates its file before it sizes it, and one read in that moment failed the whole
+    scrape (prometheus/client_python#1199), here whenever an instance started."""
+
+    def __init__(self, registry: CollectorRegistry, folder: str) -> None:
+        self.folder = folder
+        super().__init__(registry, folder)
+
+    def collect(self):
+        files = [path for path in glob.glob(os.path.join(self.folder, "*.db")) if _sized(path)]
+        return self.merge(files, accumulate=True)
+
+
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:  # a live gauge's file, removed as its process died
+        return False
+
+
 def serve(host: str, port: int):
     """Serve the sum of all workers' metrics on host:port from this process (the master)."""
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    SettledFilesCollector(registry, os.environ["PROMETHEUS_MULTIPROC_DIR"])
     server, _thread = start_http_server(port, addr=host, registry=registry)
     return server
 

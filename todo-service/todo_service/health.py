@@ -1,5 +1,6 @@
 """/healthz, /readyz and /metrics. Mirrored in both microservices: tests/test_shape.py keeps the copies identical."""
 
+import glob
 import logging
 import os
 import time
@@ -73,13 +74,34 @@ def readyz() -> Response:
     return jsonify(status="ready", revision=current)
 
 
+class SettledFilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's sum of every process's files, without the files still empty: a
+    process creates its file before it sizes it, and one read in that moment failed the whole
+    scrape (prometheus/client_python#1199), here whenever a worker started."""
+
+    def __init__(self, registry: CollectorRegistry, folder: str) -> None:
+        self.folder = folder
+        super().__init__(registry, folder)
+
+    def collect(self):
+        files = [path for path in glob.glob(os.path.join(self.folder, "*.db")) if _sized(path)]
+        return self.merge(files, accumulate=True)
+
+
+def _sized(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except FileNotFoundError:  # a live gauge's file, removed as its process died
+        return False
+
+
 @bp.get("/metrics")
 def metrics() -> Response:
     """Prometheus text; sums every gunicorn worker when PROMETHEUS_MULTIPROC_DIR is set."""
     registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if folder := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        SettledFilesCollector(registry, folder)
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
