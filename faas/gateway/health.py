@@ -2,7 +2,6 @@
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
@@ -43,23 +42,20 @@ def wait_until_ready(app: Flask, seconds: float) -> None:
     services = app.extensions["services"]
     waiting = [services.user, services.todo]
     pause = 0.05
-    # Both services are asked at once: an instance starts after the slower probe, not after both.
-    with ThreadPoolExecutor(len(waiting), thread_name_prefix="readiness") as probes:
-        while True:
-            remaining = deadline - time.monotonic()
-            probe = Timeout(connect=max(0.05, min(1, remaining)), read=max(0.05, min(2, remaining)))
-            answers = probes.map(_why_not_ready, waiting, [probe] * len(waiting))
-            reasons = dict(zip([upstream.name for upstream in waiting], answers, strict=True))
-            waiting = [upstream for upstream in waiting if reasons[upstream.name]]
-            if not waiting:
-                app.extensions["initialized"] = True
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                why = "; ".join(reason for reason in reasons.values() if reason)
-                raise RuntimeError(f"not ready after {seconds:g} s: {why}")
-            time.sleep(min(pause, remaining))
-            pause = min(pause * 2, 1.0)
+    while True:
+        remaining = deadline - time.monotonic()
+        probe = Timeout(connect=max(0.05, min(1, remaining)), read=max(0.05, min(2, remaining)))
+        reasons = {upstream.name: _why_not_ready(upstream, probe) for upstream in waiting}
+        waiting = [upstream for upstream in waiting if reasons[upstream.name]]
+        if not waiting:
+            app.extensions["initialized"] = True
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            why = "; ".join(reason for reason in reasons.values() if reason)
+            raise RuntimeError(f"not ready after {seconds:g} s: {why}")
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 2, 1.0)
 
 
 @bp.get("/healthz")
