@@ -34,8 +34,12 @@ def test_mirrored_modules_are_identical_in_both_microservices(module):
     assert users == todos, f"{module} differs between user-service and todo-service"
 
 
-@pytest.mark.parametrize("module", ["worker.py", "framing.py", "connections.py"])
-def test_the_gunicorn_worker_is_identical_in_every_service(module):
+# The gunicorn worker and the sum of its processes' metrics: the runtime's and the services'.
+MIRRORED_WITH_THE_RUNTIME = ["worker.py", "framing.py", "connections.py", "metrics_files.py"]
+
+
+@pytest.mark.parametrize("module", MIRRORED_WITH_THE_RUNTIME)
+def test_the_runtime_modules_are_identical_in_every_service(module):
     copies = {
         (ROOT / "faas" / "runtime" / module).read_text(),
         (PACKAGES["user-service"] / module).read_text(),

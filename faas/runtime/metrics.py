@@ -4,7 +4,6 @@ PROMETHEUS_MULTIPROC_DIR must be set before this module is first imported (gunic
 does it): every worker writes its values there, and the master serves their sum.
 """
 
-import glob
 import os
 
 from prometheus_client import (
@@ -15,6 +14,8 @@ from prometheus_client import (
     multiprocess,
     start_http_server,
 )
+
+from runtime.metrics_files import SettledFilesCollector
 
 # Methods outside this set share one label value, so a client cannot grow the label set.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -75,27 +76,6 @@ def record_invocation(method: str, status: int, seconds: float, failed: bool) ->
     INVOCATION_DURATION.observe(seconds)
     if failed or status >= 500:
         INVOCATION_ERRORS.inc()
-
-
-class SettledFilesCollector(multiprocess.MultiProcessCollector):
-    """prometheus_client's sum of every process's files, without the files still empty: a
-    process creates its file before it sizes it, and one read in that moment failed the whole
-    scrape (prometheus/client_python#1199), here whenever an instance started."""
-
-    def __init__(self, registry: CollectorRegistry, folder: str) -> None:
-        self.folder = folder
-        super().__init__(registry, folder)
-
-    def collect(self):
-        files = [path for path in glob.glob(os.path.join(self.folder, "*.db")) if _sized(path)]
-        return self.merge(files, accumulate=True)
-
-
-def _sized(path: str) -> bool:
-    try:
-        return os.path.getsize(path) > 0
-    except FileNotFoundError:  # a live gauge's file, removed as its process died
-        return False
 
 
 def serve(host: str, port: int):

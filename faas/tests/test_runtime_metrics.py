@@ -1,9 +1,9 @@
-"""The platform's metrics: the sum of its instances' files (runtime/metrics.py)."""
+"""The platform's metrics: the sum of its instances' files (runtime/metrics_files.py)."""
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 
-from runtime.metrics import SettledFilesCollector
+from runtime.metrics_files import SettledFilesCollector
 
 
 def test_a_file_a_starting_instance_has_not_sized_yet_does_not_fail_the_scrape(tmp_path):

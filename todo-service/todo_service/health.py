@@ -1,6 +1,5 @@
 """/healthz, /readyz and /metrics. Mirrored in both microservices: tests/test_shape.py keeps the copies identical."""
 
-import glob
 import logging
 import os
 import time
@@ -18,12 +17,12 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     generate_latest,
-    multiprocess,
 )
 from sqlalchemy import text
 
 from . import db
 from .errors import Problem
+from .metrics_files import SettledFilesCollector
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -72,27 +71,6 @@ def readyz() -> Response:
     if current != head_revision():
         raise Problem(503, f"schema at {current}, expected {head_revision()}", {"Retry-After": "1"})
     return jsonify(status="ready", revision=current)
-
-
-class SettledFilesCollector(multiprocess.MultiProcessCollector):
-    """prometheus_client's sum of every process's files, without the files still empty: a
-    process creates its file before it sizes it, and one read in that moment failed the whole
-    scrape (prometheus/client_python#1199), here whenever a worker started."""
-
-    def __init__(self, registry: CollectorRegistry, folder: str) -> None:
-        self.folder = folder
-        super().__init__(registry, folder)
-
-    def collect(self):
-        files = [path for path in glob.glob(os.path.join(self.folder, "*.db")) if _sized(path)]
-        return self.merge(files, accumulate=True)
-
-
-def _sized(path: str) -> bool:
-    try:
-        return os.path.getsize(path) > 0
-    except FileNotFoundError:  # a live gauge's file, removed as its process died
-        return False
 
 
 @bp.get("/metrics")
