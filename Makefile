@@ -7,10 +7,12 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): user-service/requirements.txt todo-service/requirements.txt faas/requirements.txt requirements-dev.txt
+$(STAMP): user-service/requirements.txt todo-service/requirements.txt faas/requirements.txt requirements-dev.txt service-kit/pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r user-service/requirements.txt -r todo-service/requirements.txt -r faas/requirements.txt -r requirements-dev.txt
+	# The shared library, editable: the pins above are the parts' own, so it brings no others.
+	$(BIN)/pip install --quiet --no-deps --editable service-kit
 	touch $(STAMP)
 
 migrate: install
@@ -22,10 +24,10 @@ run: migrate
 test: install
 	scripts/test.sh
 
-# The inner loop: the unit tests of the three parts only (no stacks, no browser, no Docker), test
-# by test on four workers, without the OpenAPI suite's plugins (schemathesis, hypothesis).
+# The inner loop: the unit tests of the three parts and their library only (no stacks, no browser,
+# no Docker), test by test on four workers, without the OpenAPI suite's plugins (schemathesis, hypothesis).
 test-fast: install
-	$(BIN)/pytest -q -n 4 --dist load -p no:schemathesis -p no:hypothesispytest user-service/tests todo-service/tests faas/tests
+	$(BIN)/pytest -q -n 4 --dist load -p no:schemathesis -p no:hypothesispytest service-kit/tests user-service/tests todo-service/tests faas/tests
 
 # docs/screenshot.png, drawn from the real stack in Chromium (make test installs Chromium).
 screenshot: install

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, errors, health, logs, openapi, routes, security
+from service_kit.web import errors, logs
+
+from . import auth, health, openapi, routes, security
 from .config import Config
 from .health import wait_until_ready
 from .security import MAX_CONTENT_LENGTH

@@ -15,8 +15,9 @@ import jwt
 from flask import Flask, current_app, g, request
 from werkzeug.wrappers import Request, Response
 
+from service_kit.web.errors import Problem
+
 from .config import Config
-from .errors import Problem
 from .proxy import session_path, user_service_answer
 from .security import settings
 from .tokens import Tokens

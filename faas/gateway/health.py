@@ -5,7 +5,8 @@ import time
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
-from .errors import Problem
+from service_kit.web.errors import Problem
+
 from .upstream import Services, Timeout, Upstream
 
 # A readiness probe must answer quickly even when a service hangs.

@@ -9,7 +9,8 @@ from urllib.parse import quote
 from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
-from .errors import Problem
+from service_kit.web.errors import Problem
+
 from .upstream import Answer, Services
 
 log = logging.getLogger(__name__)

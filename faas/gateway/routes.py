@@ -8,8 +8,9 @@ import jwt
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, send_from_directory
 from werkzeug.routing import PathConverter
 
+from service_kit.web.errors import Problem, json_object
+
 from .auth import API_TOKEN, COOKIE_LOGIN, active_session, request_token, require_user, tokens
-from .errors import Problem, json_object
 from .proxy import call_user_service, relay, session_path, user_sessions_path
 from .security import settings
 from .todo_proxy import ROUTE_METHODS

@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request
 from werkzeug.wrappers import Request, Response
 
+from service_kit.web.errors import Problem
+
 from .config import Config
-from .errors import Problem
 
 # Login bodies and todos are a few hundred bytes; anything far larger is refused (413) unread.
 MAX_CONTENT_LENGTH = 64 * 1024

@@ -20,9 +20,16 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from service_kit.web.errors import (
+    PROBLEM_JSON,
+    UNEXPECTED_DETAIL,
+    Problem,
+    json_object,
+    problem_document,
+)
+from service_kit.web.logs import REQUEST_ID_HEADER, log_request, request_id_from
+
 from .auth import KEEP_COOKIE, Unauthorized, authenticate, write_cookie
-from .errors import PROBLEM_JSON, UNEXPECTED_DETAIL, Problem, json_object, problem_document
-from .logs import REQUEST_ID_HEADER, log_request, request_id_from
 from .proxy import relay
 from .security import (
     MAX_CONTENT_LENGTH,

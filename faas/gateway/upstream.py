@@ -16,8 +16,9 @@ import threading
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from service_kit.web.errors import Problem
+
 from .config import TODO_SERVICE, USER_SERVICE, Config
-from .errors import Problem
 from .tokens import Tokens
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ from runtime.wsgi import MAX_BODY_BYTES, application  # noqa: E402
 
 bind = f"{fc_config.host}:{fc_config.port}"
 workers = fc_config.min_instances  # where the platform starts; it follows the load from there
-worker_class = InstanceWorker  # worker.py's gthread, taking connections as the platform allows
+worker_class = InstanceWorker  # the kit's gthread, taking connections as the platform allows
 threads = fc_config.instance_concurrency
 proc_name = fc_config.function_name
 # A worker sends no heartbeat while its initializer runs: the arbiter must not kill it then.

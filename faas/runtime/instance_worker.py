@@ -1,5 +1,6 @@
-"""One function instance as the platform runs it: worker.py's gunicorn worker, told by its row in
-the platform's table (slots.py) when to take connections, and reporting its load there.
+"""One function instance as the platform runs it: the kit's gunicorn worker
+(service_kit/serving/worker.py), told by its row in the platform's table (slots.py) when to take
+connections, and reporting its load there.
 
 - It takes new connections only while it has room (fewer clients than FC_INSTANCE_CONCURRENCY),
   so the others wait in the accept queue, where the platform sees them and starts an instance.
@@ -23,7 +24,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from runtime import metrics
 from runtime.slots import FAILED, READY, RELEASING, Slot, SlotTable
-from runtime.worker import Worker
+from service_kit.serving.worker import Worker
 
 THROTTLED_BODY = json.dumps(
     {

@@ -15,7 +15,7 @@ from prometheus_client import (
     start_http_server,
 )
 
-from runtime.metrics_files import SettledFilesCollector
+from service_kit.serving.metrics_files import SettledFilesCollector
 
 # Methods outside this set share one label value, so a client cannot grow the label set.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

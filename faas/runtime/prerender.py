@@ -3,7 +3,8 @@
 Some GETs have the same answer for every client for the life of an instance: faas's JWKS, which
 the services fetch while faas may be saturated with requests that wait on those very services.
 The platform calls the handler once for each such path (FC_PRERENDERED_PATHS) and the worker
-sends the rendered answer from its event loop (worker.py), without taking a request thread.
+sends the rendered answer from its event loop (service_kit/serving/worker.py), without taking a
+request thread.
 Only a complete 200 without cookies is kept; anything else is served by the handler as usual.
 """
 

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from gateway.config import Config
-from gateway.errors import Problem
 from gateway.upstream import REQUESTS_PER_CONNECTION, Upstream
+from service_kit.web.errors import Problem
 from support.serving import serve_in_background
 
 

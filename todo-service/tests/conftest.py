@@ -10,9 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from service_kit import db
 from support.databases import database, migrate
 from support.tokens import JwksServer, RevocationFeed, SigningKey, user_claims
-from todo_service import create_app, db
+from todo_service import create_app
 
 # As faas issues user tokens: good for both services.
 AUDIENCES = ["user-service", "todo-service"]

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import event, func, insert, select, update
 from werkzeug.datastructures import ETags
 
-from todo_service import db, todos
-from todo_service.errors import Problem
+from service_kit import db
+from service_kit.web.errors import Problem
+from todo_service import todos
 from todo_service.models import Todo
 
 

@@ -2,15 +2,21 @@
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, db, errors, health, logs, revocations, routes
+from service_kit import db, health
+from service_kit.tokens import auth, revocations
+from service_kit.web import errors, logs
+
+from . import routes
 from .config import SERVICE_NAME, Config
 
 # A todo body is a few hundred bytes; anything far larger is refused (413) before it is parsed.
 MAX_CONTENT_LENGTH = 64 * 1024
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config: Mapping[str, str] | None = None) -> Flask:
@@ -27,6 +33,6 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     db.init_app(app, settings.database_url)
     auth.init_app(app, settings, SERVICE_NAME)
     revocations.init_app(app, settings, revocations.feed(settings.user_service_url))
-    health.init_app(app)
+    health.init_app(app, MIGRATIONS_DIR)
     app.register_blueprint(routes.bp)
     return app

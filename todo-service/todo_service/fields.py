@@ -6,7 +6,8 @@ import json
 import re
 from typing import Any
 
-from .errors import Problem
+from service_kit.web.errors import Problem
+
 from .models import TITLE_MAX_LENGTH
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1

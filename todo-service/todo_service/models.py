@@ -1,39 +1,18 @@
 """SQLAlchemy models: the todos table, owned per user (the token's subject), versioned for If-Match."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from service_kit.db import UTCDateTime, utcnow
+
 TITLE_MAX_LENGTH = 500
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def created_at_of_the_row(context) -> datetime:
     """A new row's updated_at is its created_at: one clock reading, never a millisecond apart."""
     return context.get_current_parameters()["created_at"]
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes on both backends: SQLite keeps no offset, so UTC is stored and restored."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; give an aware one")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
-from .errors import Problem
+from service_kit.web.errors import Problem
+
 from .models import Todo
 
 DEFAULT_LIMIT = 200

@@ -7,9 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from werkzeug.datastructures import ETags
 
-from . import db, fields, pagination, todos
-from .auth import require_user
-from .errors import Problem, json_object
+from service_kit import db
+from service_kit.tokens.auth import require_user
+from service_kit.web.errors import Problem, json_object
+
+from . import fields, pagination, todos
 from .models import Todo
 
 bp = Blueprint("todos", __name__)

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import ETags
 
-from .errors import Problem
+from service_kit.web.errors import Problem
+
 from .fields import INT32_MAX
 from .models import Todo
 

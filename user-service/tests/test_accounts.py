@@ -8,8 +8,9 @@ import threading
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from user_service import db, passwords
-from user_service.logs import JsonFormatter
+from service_kit import db
+from service_kit.web.logs import JsonFormatter
+from user_service import passwords
 from user_service.models import ClientAttempt, User
 
 PARALLEL = 8

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from user_service import db
+from service_kit import db
 
 
 def test_a_request_while_the_database_is_down_is_503(make_app, as_service, closed_port):

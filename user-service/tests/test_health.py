@@ -1,7 +1,5 @@
 """/healthz, /readyz and /metrics: readiness means a reachable database at the latest migration."""
 
-from prometheus_client.mmap_dict import MmapedDict, mmap_key
-
 from support.databases import database
 
 
@@ -40,21 +38,3 @@ def test_metrics_count_requests_by_route(client):
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     assert 'http_requests_total{method="GET",route="/healthz",status="200"}' in response.text
-
-
-def test_metrics_of_all_workers_skip_a_file_a_starting_worker_has_not_sized_yet(
-    client, tmp_path, monkeypatch
-):
-    labels = (["method", "route", "status"], ["GET", "/healthz", "200"])
-    answered = MmapedDict(str(tmp_path / "counter_100.db"))
-    answered.write_value(
-        mmap_key("http_requests", "http_requests_total", *labels, "Requests answered."), 3.0, 0.0
-    )
-    answered.close()
-    (tmp_path / "counter_200.db").touch()  # created, not yet sized: a worker a moment old
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-
-    response = client.get("/metrics")
-
-    assert response.status_code == 200
-    assert 'http_requests_total{method="GET",route="/healthz",status="200"} 3.0' in response.text

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from user_service import db
+from service_kit import db
 from user_service.models import Session, User
 
 

@@ -12,10 +12,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from service_kit import db
 from support.databases import database, migrate
 from support.processes import wait_until
 from support.tokens import user_claims
-from user_service import db, sessions
+from user_service import sessions
 from user_service.models import Session, utcnow
 
 

@@ -6,8 +6,8 @@ import secrets
 import pytest
 from sqlalchemy import func, select
 
+from service_kit import db
 from support.processes import wait_until
-from user_service import db
 from user_service.models import ClientAttempt
 from user_service.throttle import client_address
 

@@ -2,13 +2,19 @@
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 
-from . import auth, db, errors, health, logs, passwords, revocations, routes, sessions
+from service_kit import db, health
+from service_kit.tokens import auth, revocations
+from service_kit.web import errors, logs
+
+from . import passwords, routes, sessions
 from .config import SERVICE_NAME, Config
 
 MAX_BODY_BYTES = 16 * 1024
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config: Mapping[str, str] | None = None) -> Flask:
@@ -25,6 +31,6 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     auth.init_app(app, settings, SERVICE_NAME)
     # The sessions are this service's own: it reads them from its database, not from its feed.
     revocations.init_app(app, settings, sessions.revoked_digests)
-    health.init_app(app)
+    health.init_app(app, MIGRATIONS_DIR)
     app.register_blueprint(routes.bp)
     return app

@@ -6,8 +6,10 @@ from typing import NoReturn
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from . import db, passwords, sessions, throttle
-from .errors import Problem
+from service_kit import db
+from service_kit.web.errors import Problem
+
+from . import passwords, sessions, throttle
 from .models import ClientAttempt, Session, User, utcnow
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,32}")

@@ -2,49 +2,26 @@
 registration limits count."""
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
-    TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from service_kit.db import UTCDateTime, utcnow
 
 USERNAME_MAX_LENGTH = 32
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def new_session_id() -> str:
     return secrets.token_urlsafe(32)  # 256 bits: a session id is a bearer secret
-
-
-class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes on both backends: SQLite keeps no offset, so UTC is stored and restored."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are ambiguous; give an aware one")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

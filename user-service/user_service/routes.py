@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, url_for
 
+from service_kit.tokens.auth import require_service
+from service_kit.web.errors import Problem, json_object
+
 from . import accounts, sessions, throttle
-from .auth import require_service
-from .errors import Problem, json_object
 from .models import Session, User
 
 bp = Blueprint("users", __name__)

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from . import db
-from .errors import Problem
+from service_kit import db
+from service_kit.tokens.revocations import session_digest
+from service_kit.web.errors import Problem
+
 from .models import Session, User, utcnow
-from .revocations import session_digest
 
 # What new_session_id() makes, within the column: anything else (a NUL, which PostgreSQL cannot
 # even compare) names no session.

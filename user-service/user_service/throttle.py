@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request
 from sqlalchemy import delete, func, select
 
-from . import db
+from service_kit import db
+from service_kit.web.errors import Problem
+
 from .config import Config
-from .errors import Problem
 from .models import ClientAttempt, utcnow
 
 log = logging.getLogger(__name__)
