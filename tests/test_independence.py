@@ -1,7 +1,8 @@
 """Each service stands alone, as its image does: installed into a fresh venv from its own
-requirements.txt only, started from a copy of its own folder (less what its .dockerignore leaves
-out) with the environment its Dockerfile and docker-compose.yml give it, compose hosts mapped to
-127.0.0.1. Proof that no service imports another's code or needs a package it does not declare.
+requirements.txt and the kit (service-kit, without dependencies of its own), started from a copy
+of its own folder (less what its .dockerignore leaves out) with the environment its Dockerfile
+and docker-compose.yml give it, compose hosts mapped to 127.0.0.1. Proof that no service imports
+another's code or needs a package it does not declare.
 """
 
 import os
@@ -23,14 +24,18 @@ from support.processes import ServiceProcess, free_port
 INSTALL_TIMEOUT = 300
 READY_TIMEOUT = 60
 MIGRATIONS = {"user-service": "users-migrate", "todo-service": "todos-migrate"}
+KIT_IGNORED = shutil.ignore_patterns("tests", "build", "*.egg-info", "__pycache__")
 # A port a service listens on besides PORT: on this machine it must be a free one.
 OTHER_LISTEN_PORTS = {"METRICS_PORT"}
 
 
 @pytest.fixture(scope="module")
 def venvs(tmp_path_factory) -> dict[str, Path]:
-    """A fresh venv per service holding only its requirements.txt (made in parallel); their bin/."""
+    """A fresh venv per service holding only its requirements.txt (made in parallel) and the kit;
+    their bin/."""
     root = tmp_path_factory.mktemp("venvs")
+    # Built from a copy, as the image's context is: building leaves files beside the source.
+    kit_source = shutil.copytree(ROOT / "service-kit", root / "service-kit", ignore=KIT_IGNORED)
     installs: dict[str, subprocess.Popen] = {}
     try:
         for service in SERVICES:
@@ -47,6 +52,11 @@ def venvs(tmp_path_factory) -> dict[str, Path]:
         for service, install in installs.items():
             output, _ = install.communicate(timeout=INSTALL_TIMEOUT)
             assert install.returncode == 0, f"{service}: pip install failed:\n{output}"
+            # The kit as the image installs it: a copy (not editable), its pins the service's.
+            kit = [sys.executable, "-m", "pip", "--python", root / service / "bin" / "python"]
+            kit += ["install", "--quiet", "--no-deps", kit_source]
+            done = subprocess.run(kit, capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
+            assert done.returncode == 0, f"{service}: the kit's install failed:\n{done.stderr}"
     finally:
         for install in installs.values():
             if install.poll() is None:

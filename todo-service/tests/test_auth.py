@@ -1,5 +1,5 @@
 """Only a user token of this service's audience reaches a todo; the rest is 403/503 (the kit's
-tests cover the token checks themselves, service_kit/tests/test_auth.py)."""
+tests cover the token checks themselves, service-kit/tests/test_auth.py)."""
 
 import pytest
 

@@ -1,6 +1,6 @@
 """A token of a session user-service has revoked is refused within seconds: each worker reads
 user-service's feed at USER_SERVICE_URL, and nothing is let through without it (how the reads
-go, the kit's tests say: service_kit/tests/test_revocations.py)."""
+go, the kit's tests say: service-kit/tests/test_revocations.py)."""
 
 import secrets
 from collections.abc import Iterator

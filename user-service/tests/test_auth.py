@@ -1,5 +1,5 @@
 """Which token opens which route of user-service: its scopes (the kit's tests cover the token checks
-themselves, service_kit/tests/test_auth.py)."""
+themselves, service-kit/tests/test_auth.py)."""
 
 import pytest
 
