@@ -13,11 +13,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from service_kit import db
+from service_kit.db import utcnow
 from support.databases import database, migrate
 from support.processes import wait_until
 from support.tokens import user_claims
 from user_service import sessions
-from user_service.models import Session, utcnow
+from user_service.models import Session
 
 
 @pytest.fixture

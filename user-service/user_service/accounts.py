@@ -7,10 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from service_kit import db
+from service_kit.db import utcnow
 from service_kit.web.errors import Problem
 
 from . import passwords, sessions, throttle
-from .models import ClientAttempt, Session, User, utcnow
+from .models import ClientAttempt, Session, User
 
 USERNAME_PATTERN = re.compile(r"[a-z0-9_.-]{3,32}")
 # Integer primary keys: larger ids cannot exist, and PostgreSQL would reject them as an error.

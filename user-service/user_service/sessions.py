@@ -8,10 +8,11 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from service_kit import db
+from service_kit.db import utcnow
 from service_kit.tokens.revocations import session_digest
 from service_kit.web.errors import Problem
 
-from .models import Session, User, utcnow
+from .models import Session, User
 
 # What new_session_id() makes, within the column: anything else (a NUL, which PostgreSQL cannot
 # even compare) names no session.

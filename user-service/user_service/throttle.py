@@ -22,10 +22,11 @@ from flask import current_app, g, request
 from sqlalchemy import delete, func, select
 
 from service_kit import db
+from service_kit.db import utcnow
 from service_kit.web.errors import Problem
 
 from .config import Config
-from .models import ClientAttempt, utcnow
+from .models import ClientAttempt
 
 log = logging.getLogger(__name__)
 
