@@ -17,7 +17,15 @@ from urllib.parse import urlsplit
 import psycopg2
 import pytest
 
-from support.containers import ROOT, SERVICES, code_port, compose_config, run_tool
+from support.containers import (
+    LIBRARY,
+    ROOT,
+    SERVICES,
+    code_port,
+    compose_config,
+    image_sources,
+    run_tool,
+)
 from support.databases import postgres_database
 
 POSTGRES_PORT = 5432  # the official image's
@@ -77,6 +85,9 @@ def test_every_built_service_is_built_from_a_service_folder_with_a_dockerfile(se
         context = Path(services[name]["build"]["context"])
         assert context.name == name and context.parent == ROOT, name
         assert (context / services[name]["build"]["dockerfile"]).is_file(), name
+        # The shared library, which each Dockerfile copies `--from=service-kit`.
+        contexts = services[name]["build"]["additional_contexts"]
+        assert contexts == {LIBRARY: str(ROOT / LIBRARY)}, name
     assert set(services) - built == {"postgres", *MIGRATIONS.values()}
 
 
@@ -116,11 +127,7 @@ def test_compose_sets_only_variables_the_service_code_reads(services):
     for name, service in services.items():
         if name not in SERVICES and name not in MIGRATIONS.values():
             continue
-        sources = "\n".join(
-            path.read_text()
-            for path in (ROOT / MIGRATION_OF.get(name, name)).rglob("*.py")
-            if "tests" not in path.parts
-        )
+        sources = image_sources(MIGRATION_OF.get(name, name))
         for variable in service.get("environment", {}):
             assert re.search(f"[\"']{variable}[\"']", sources), f"{name}: nothing reads {variable}"
 

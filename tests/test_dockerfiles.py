@@ -1,5 +1,6 @@
 """Each service's Dockerfile: hadolint finds nothing, and the image follows the project's rules
-(pinned slim bases, a non-root user) with the start command, port and health route its code really has."""
+(pinned slim bases, a non-root user, the shared library from its own build context) with the start
+command, port and health route its code really has."""
 
 import re
 import shlex
@@ -7,7 +8,15 @@ import sys
 
 import pytest
 
-from support.containers import ROOT, SERVICES, Dockerfile, code_port, run_tool
+from support.containers import (
+    LIBRARY,
+    ROOT,
+    SERVICES,
+    Dockerfile,
+    code_port,
+    image_sources,
+    run_tool,
+)
 from support.stack import PROCFILE_NAMES, procfile_commands
 
 # Official Python image, slim, pinned to a full version and a Debian release: never a moving tag.
@@ -15,6 +24,7 @@ PINNED_BASE = re.compile(
     r"^python:(?P<minor>3\.\d+)\.\d+-slim-(bookworm|trixie)(@sha256:[0-9a-f]{64})?$"
 )
 ROOT_USERS = {"root", "0", "root:root", "0:0"}
+STAGED_LIBRARY = f"/tmp/{LIBRARY}"  # noqa: S108 (where the build stage copies it, in the image)
 
 
 def procfile_command(service: str) -> list[str]:
@@ -54,6 +64,28 @@ def test_requirements_are_installed_in_their_own_layer_before_the_code(service):
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_the_build_stage_installs_the_shared_library_from_its_context_after_the_requirements(
+    service,
+):
+    """A change to the library reinstalls it alone; the pins stay the service's own."""
+    steps = [f"{i.keyword} {i.arguments}" for i in Dockerfile(service).instructions]
+    final = max(n for n, step in enumerate(steps) if step.startswith("FROM "))
+    requirements = next(n for n, step in enumerate(steps) if "-r /tmp/requirements.txt" in step)
+    copy = steps.index(f"COPY --from={LIBRARY} . {STAGED_LIBRARY}")
+    (install,) = [
+        n for n, step in enumerate(steps) if "pip install " in step and STAGED_LIBRARY in step
+    ]
+    assert requirements < copy < install < final
+    assert "--no-deps" in steps[install], "its dependencies are the pins installed before it"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_header_gives_the_command_that_builds_the_image_alone(service):
+    command = f"docker build --build-context {LIBRARY}={LIBRARY} {service}"
+    assert command in Dockerfile(service).path.read_text()
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_the_final_stage_installs_nothing_so_it_holds_no_build_tools_or_caches(service):
     runs = [i.arguments for i in Dockerfile(service).all("RUN")]
     installing = [run for run in runs if re.search(r"\b(pip|apt-get|apt|apk)\b", run)]
@@ -85,10 +117,7 @@ def test_the_healthcheck_asks_a_health_route_the_service_serves_on_its_port(serv
     route = re.search(r"'(/\w+)'", probe)[1]
     assert route == "/healthz"
     assert f"os.environ.get('PORT', '{code_port(service)}')" in probe
-    sources = [
-        path.read_text() for path in (ROOT / service).rglob("*.py") if "tests" not in path.parts
-    ]
-    assert any(f'.get("{route}")' in source for source in sources), f"no route {route}"
+    assert f'.get("{route}")' in image_sources(service), f"no route {route}"
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -103,6 +132,12 @@ def test_the_image_binds_all_interfaces_and_writes_no_bytecode(service):
 def test_dockerignore_keeps_tests_local_data_and_caches_out_of_the_image(service):
     ignored = (ROOT / service / ".dockerignore").read_text().split()
     for pattern in ("tests/", ".data/", "**/__pycache__/", ".venv/"):
+        assert pattern in ignored
+
+
+def test_the_library_context_keeps_tests_caches_and_build_leftovers_out_of_the_images():
+    ignored = (ROOT / LIBRARY / ".dockerignore").read_text().split()
+    for pattern in ("tests/", "**/__pycache__/", "build/", "*.egg-info/", ".venv/"):
         assert pattern in ignored
 
 

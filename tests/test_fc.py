@@ -1,15 +1,23 @@
 """The FC settings mean the same thing everywhere: deploy/fc-settings.env holds the local runtime's
 defaults, and faas's Knative Service and deploy/fc/s.yaml (Function Compute 3.0, Serverless Devs)
-say the same in their own terms. s.yaml is also held to the code it deploys."""
+say the same in their own terms. s.yaml is also held to the code it deploys, and the package it
+deploys to the library that code imports."""
 
 import ast
 import dataclasses
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import PurePosixPath
 
 import pytest
 
 from runtime.config import Config
-from support.containers import ROOT, Dockerfile
+from support.containers import ROOT, Dockerfile, image_sources
 from support.deployment import (
     KUSTOMIZATIONS,
     env,
@@ -24,6 +32,9 @@ from support.deployment import (
 FC_MEMORY_STEP_MB, FC_MEMORY_RANGE_MB = 64, (128, 32768)
 FC_MAX_INSTANCE_CONCURRENCY = 200
 FC_MAX_TIMEOUT_SECONDS = 86400
+FC_CODE = PurePosixPath("/code")  # where Function Compute puts the code package
+# Read by Python itself, not by the function's code.
+READ_BY_PYTHON = {"PYTHONPATH"}
 
 
 def setting(name: str) -> int:
@@ -139,12 +150,11 @@ def test_function_compute_runs_a_python_no_older_than_the_image():
 def test_the_function_is_given_every_variable_it_needs_and_only_ones_its_code_reads():
     variables = function()["props"]["environmentVariables"]
     assert {"USER_SERVICE_URL", "TODO_SERVICE_URL", "JWT_PRIVATE_KEY_FILE"} <= set(variables)
-    sources = "\n".join(
-        path.read_text() for path in (ROOT / "faas").rglob("*.py") if "tests" not in path.parts
-    )
+    sources = image_sources("faas")  # the package holds the library too
     for name, value in variables.items():
-        assert re.search(f"[\"']{name}[\"']", sources), f"nothing reads {name}"
         assert isinstance(value, str), f"{name}: Function Compute takes strings only"
+        if name not in READ_BY_PYTHON:
+            assert re.search(f"[\"']{name}[\"']", sources), f"nothing reads {name}"
 
 
 def test_s_yaml_is_a_serverless_devs_3_project_within_function_compute_limits():
@@ -158,3 +168,51 @@ def test_s_yaml_is_a_serverless_devs_3_project_within_function_compute_limits():
     assert 1 <= props["timeout"] <= FC_MAX_TIMEOUT_SECONDS
     (trigger,) = props["triggers"]
     assert trigger["triggerType"] == "http"
+
+
+def test_the_pre_deploy_action_puts_the_shared_library_where_the_function_imports_it(tmp_path):
+    """The action runs for real, on copies of faas/ and service-kit/ (a copy of the library a
+    previous deploy left in the package included); then the package imports the function with
+    the path Function Compute gives it: the package, s.yaml's PYTHONPATH in it, and the venv's
+    site-packages standing in for the pins `s build` installs (without site, so without the
+    venv's editable install of the library)."""
+    props = function()["props"]
+    (action,) = function()["actions"]["pre-deploy"]
+    code = (ROOT / "deploy" / "fc" / props["code"]).resolve()
+    assert (ROOT / "deploy" / "fc" / action["path"]).resolve() == code
+    leftovers = shutil.ignore_patterns(
+        "tests", "__pycache__", ".data", "python", "build", "*.egg-info"
+    )
+    for folder in ("faas", "service-kit"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=leftovers)
+    package = tmp_path / code.relative_to(ROOT)
+    previous = package / "python" / "service_kit"
+    previous.mkdir(parents=True)
+    (previous / "__init__.py").write_text('raise ImportError("the library of a previous deploy")\n')
+
+    venv_bin = os.path.dirname(sys.executable)  # its python3 runs the action's pip
+    done = subprocess.run(
+        shlex.split(action["run"]),
+        cwd=package,
+        env={**os.environ, "PATH": venv_bin + os.pathsep + os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    entries = [PurePosixPath(e) for e in props["environmentVariables"]["PYTHONPATH"].split(":")]
+    path = [package, *(package / e.relative_to(FC_CODE) for e in entries)]
+    probe = (
+        "import sys; sys.path[:0] = sys.argv[1:]; "
+        "import index, service_kit; print(service_kit.__file__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, *map(str, path), sysconfig.get_path("purelib")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(package / "python" / "service_kit" / "__init__.py")

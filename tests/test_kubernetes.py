@@ -23,6 +23,7 @@ from support.containers import (
     Dockerfile,
     code_port,
     compose_config,
+    image_sources,
     run_tool,
 )
 from support.deployment import (
@@ -66,14 +67,6 @@ def workload(resources, name: str) -> dict:
 def service_folder(name: str) -> str:
     """The folder whose code a workload runs: a service's, or the service its migration is for."""
     return next(service for service in SERVICES if name in (service, MIGRATIONS.get(service)))
-
-
-def code_sources(folder: str) -> str:
-    return "\n".join(
-        path.read_text()
-        for path in (ROOT / folder).rglob("*.py")
-        if "tests" not in path.parts and ".venv" not in path.parts
-    )
 
 
 @pytest.fixture(scope="module", params=KUSTOMIZATIONS)
@@ -192,7 +185,7 @@ def test_every_probe_asks_a_route_the_code_serves_readiness_on_readyz_liveness_o
         (container,) = pod_spec(workload(resources, service))["containers"]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", service
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", service
-        sources = code_sources(service)
+        sources = image_sources(service)
         for route in ("/readyz", "/healthz"):
             assert f'.get("{route}")' in sources, f"{service} serves no {route}"
 
@@ -216,7 +209,7 @@ def test_the_cluster_sets_every_variable_compose_sets(resources):
 def test_the_cluster_sets_only_variables_the_code_reads(resources):
     for pods in workloads(resources):
         name = pods["metadata"]["name"]
-        sources = code_sources(service_folder(name))
+        sources = image_sources(service_folder(name))
         for container in pod_spec(pods)["containers"]:
             for variable in env(container):
                 assert re.search(f"[\"']{variable}[\"']", sources), (

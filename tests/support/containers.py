@@ -1,5 +1,6 @@
 """What the container tests read: docker-compose.yml as Compose resolves it, the Dockerfiles, the
-linters in .tools/ (deploy/install-tools.sh), and the port each service's own code listens on."""
+linters in .tools/ (deploy/install-tools.sh), the code each image runs, and the port each
+service's own code listens on."""
 
 import json
 import os
@@ -18,6 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / ".tools" / "bin"
 # One folder = one image = one compose service, under the same name.
 SERVICES = ("user-service", "todo-service", "faas")
+# The shared library's folder, which every image installs from a second build context of that name.
+LIBRARY = "service-kit"
+# Folders that hold no code an image runs: tests, a local venv, and faas/python/ (what Function
+# Compute's packaging installs there: deploy/fc/s.yaml).
+NOT_RUN = {"tests", ".venv", "python"}
 
 
 def tool(name: str) -> Path:
@@ -50,6 +56,14 @@ def compose_config(*files: str, env: dict[str, str] | None = None) -> dict:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def image_sources(service: str) -> str:
+    """The Python the service's image runs: its folder's and the shared library's."""
+    paths = [*(ROOT / service).rglob("*.py"), *(ROOT / LIBRARY / "service_kit").rglob("*.py")]
+    return "\n".join(
+        path.read_text() for path in paths if not NOT_RUN & set(path.relative_to(ROOT).parts)
+    )
 
 
 @dataclass(frozen=True)
