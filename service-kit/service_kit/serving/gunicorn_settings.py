@@ -1,5 +1,6 @@
 """The gunicorn settings and hooks of every microservice; each service's gunicorn.conf.py takes
-them all (`from service_kit.serving.gunicorn_settings import *`) and adds its app and port.
+them all (`from service_kit.serving.gunicorn_settings import *`), makes its metrics folder
+(use_own_metrics_dir) and adds its app and port.
 
 The worker (worker.py) is gthread that reads whole requests in its event loop, sends answers
 under a deadline, drains on SIGTERM (/readyz 503 for DRAIN_SECONDS while requests are still
@@ -27,11 +28,6 @@ __all__ = [
     "workers",
 ]
 
-# Workers share metrics through files; the directory must exist before any worker imports the
-# app. One made here is this gunicorn's own, removed when it exits.
-OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-if OWN_METRICS_DIR:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="service-metrics-")
 DRAIN_SECONDS = float(os.environ.get("DRAIN_SECONDS") or 2)
 REQUEST_HEAD_TIMEOUT = float(os.environ.get("REQUEST_HEAD_TIMEOUT") or 10)
 REQUEST_BODY_TIMEOUT = float(os.environ.get("REQUEST_BODY_TIMEOUT") or 10)
@@ -49,6 +45,19 @@ worker_class = "service_kit.serving.worker.Worker"
 # one import (about 0.45 CPU-s) instead of one per worker. create_app() does no I/O (the engine
 # and the JWKS client connect on first use), so no connection is shared across the fork.
 preload_app = True
+
+
+own_metrics_dir: str | None = None
+
+
+def use_own_metrics_dir(service_name: str) -> None:
+    """Workers share metrics through files, in PROMETHEUS_MULTIPROC_DIR; when it is unset, this
+    gunicorn makes a folder of its own (named after the service), removed when it exits. Called
+    first thing in gunicorn.conf.py: the folder must exist before the app is imported."""
+    global own_metrics_dir
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_metrics_dir = tempfile.mkdtemp(prefix=f"{service_name}-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
 
 
 def post_worker_init(worker) -> None:
@@ -72,5 +81,5 @@ def child_exit(_server, worker) -> None:
 
 
 def on_exit(_server) -> None:
-    if OWN_METRICS_DIR:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    if own_metrics_dir:
+        shutil.rmtree(own_metrics_dir, ignore_errors=True)
