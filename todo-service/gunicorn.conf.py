@@ -6,7 +6,7 @@ start the background key and revocation reads) is the kit's; this file names the
 import os
 
 from service_kit.serving.gunicorn_settings import *  # noqa: F403
-from service_kit.serving.gunicorn_settings import use_own_metrics_dir
+from service_kit.serving.metrics_dir import use_own_metrics_dir
 
 use_own_metrics_dir("todo-service")  # before the app is imported
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8002')}"

@@ -8,9 +8,7 @@ One worker is one function instance, its threads are the instance concurrency; t
 
 import math
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 # gunicorn runs this file by path, before it puts the current folder on sys.path.
@@ -19,14 +17,13 @@ if CODE_ROOT not in sys.path:
     sys.path.insert(0, CODE_ROOT)
 
 from runtime.config import Config  # noqa: E402
+from service_kit.serving.metrics_dir import remove_own_metrics_dir, use_own_metrics_dir  # noqa: E402
 
 # Read once, in the master: a bad value stops gunicorn before any worker starts.
 fc_config = Config.from_env(os.environ)
 
 # prometheus_client chooses multiprocess mode when first imported, so the folder comes first.
-OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-if OWN_METRICS_DIR:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="fc-metrics-")
+use_own_metrics_dir("fc")
 
 from runtime import metrics  # noqa: E402
 from runtime.instance_worker import InstanceWorker, configure  # noqa: E402
@@ -94,5 +91,4 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if OWN_METRICS_DIR:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    remove_own_metrics_dir()

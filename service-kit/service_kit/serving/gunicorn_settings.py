@@ -1,6 +1,6 @@
 """The gunicorn settings and hooks of every microservice; each service's gunicorn.conf.py takes
 them all (`from service_kit.serving.gunicorn_settings import *`), makes its metrics folder
-(use_own_metrics_dir) and adds its app and port.
+(metrics_dir.use_own_metrics_dir) and adds its app and port.
 
 The worker (worker.py) is gthread that reads whole requests in its event loop, sends answers
 under a deadline, drains on SIGTERM (/readyz 503 for DRAIN_SECONDS while requests are still
@@ -9,9 +9,9 @@ served) and gives the app chunked bodies with a Content-Length, so its cap holds
 
 import math
 import os
-import shutil
-import tempfile
 from functools import partial
+
+from .metrics_dir import remove_own_metrics_dir
 
 __all__ = [
     "accesslog",
@@ -47,19 +47,6 @@ worker_class = "service_kit.serving.worker.Worker"
 preload_app = True
 
 
-own_metrics_dir: str | None = None
-
-
-def use_own_metrics_dir(service_name: str) -> None:
-    """Workers share metrics through files, in PROMETHEUS_MULTIPROC_DIR; when it is unset, this
-    gunicorn makes a folder of its own (named after the service), removed when it exits. Called
-    first thing in gunicorn.conf.py: the folder must exist before the app is imported."""
-    global own_metrics_dir
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        own_metrics_dir = tempfile.mkdtemp(prefix=f"{service_name}-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = own_metrics_dir
-
-
 def post_worker_init(worker) -> None:
     from service_kit.tokens.auth import start_fetching
 
@@ -81,5 +68,4 @@ def child_exit(_server, worker) -> None:
 
 
 def on_exit(_server) -> None:
-    if own_metrics_dir:
-        shutil.rmtree(own_metrics_dir, ignore_errors=True)
+    remove_own_metrics_dir()
