@@ -1,7 +1,6 @@
 """faas's public signing keys, as each worker holds them: loaded and refreshed in the background
 from the JWKS faas publishes."""
 
-import os
 import threading
 import time
 from typing import Any
@@ -11,6 +10,7 @@ from prometheus_client import Counter
 
 from ..metrics import REGISTRY
 from ..web.errors import Problem
+from .background import PerProcessThread
 
 ALGORITHM = "EdDSA"  # the one algorithm faas signs with; nothing else is accepted
 # Per connect and per read, for the one background thread that fetches.
@@ -60,15 +60,11 @@ class SigningKeys:
         self._fetching = False
         self._last_start = float("-inf")
         self._wanted = False  # a request asks for a fetch as soon as the interval allows
-        self._started_in: int | None = None  # the pid whose thread fetches
+        self._thread = PerProcessThread(self._run, "jwks-refresh")
 
     def start(self) -> None:
         """Start this process's fetching thread, once (gunicorn's workers call it after fork)."""
-        with self._changed:
-            if self._started_in == os.getpid():
-                return
-            self._started_in = os.getpid()
-        threading.Thread(target=self._run, name="jwks-refresh", daemon=True).start()
+        self._thread.start()
 
     def get(self, kid: str) -> Any:
         """The public key `kid`, None if faas has no such key; Problem 503 if no usable keys."""

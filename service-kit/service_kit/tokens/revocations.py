@@ -4,7 +4,6 @@ them from its own database, todo-service from user-service's feed (feed())."""
 
 import hashlib
 import json
-import os
 import threading
 import time
 import urllib.request
@@ -16,6 +15,7 @@ from prometheus_client import Counter
 
 from ..metrics import REGISTRY
 from ..web.errors import Problem
+from .background import PerProcessThread
 
 FEED_PATH = "/sessions/revoked"
 # Per connect and per read, for the one background thread that reads.
@@ -86,16 +86,11 @@ class RevokedSessions:
         # (digests, monotonic time they become too stale), replaced whole: readers take no lock.
         self._revoked: tuple[frozenset[str], float] = (frozenset(), float("-inf"))
         self._loaded = threading.Event()  # set by the first good read
-        self._lock = threading.Lock()
-        self._started_in: int | None = None  # the pid whose thread reads
+        self._thread = PerProcessThread(self._run, "revocations-refresh")
 
     def start(self) -> None:
         """Start this process's reading thread, once (gunicorn's workers call it after fork)."""
-        with self._lock:
-            if self._started_in == os.getpid():
-                return
-            self._started_in = os.getpid()
-        threading.Thread(target=self._run, name="revocations-refresh", daemon=True).start()
+        self._thread.start()
 
     def refuse_if_revoked(self, session_id: str) -> None:
         """Problem 401 if the session is revoked; 503 while the revoked sessions are unknown."""
