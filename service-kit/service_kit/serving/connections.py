@@ -32,6 +32,17 @@ def bare_answer(status: str) -> bytes:
 TIMED_OUT = bare_answer("408 Request Timeout")
 
 
+def receive(conn, limit: int) -> bytes | None:
+    """Up to `limit` bytes the client has sent; b"" once it has closed (or its socket failed),
+    None while nothing has come (the socket is non-blocking)."""
+    try:
+        return conn.sock.recv(limit)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
 class HoldingWorker(ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,12 +127,9 @@ class HoldingWorker(ThreadWorker):
         self.wait_for_more(conn)
 
     def drain(self, conn, _sock=None) -> None:
-        try:
-            data = conn.sock.recv(LINGER_LIMIT)
-        except (BlockingIOError, InterruptedError):
+        data = receive(conn, LINGER_LIMIT)
+        if data is None:
             return
-        except OSError:
-            data = b""
         conn.drained += len(data)
         if not data or conn.drained >= LINGER_LIMIT:
             self.close_held(conn)

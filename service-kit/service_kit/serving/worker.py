@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping
 from email.utils import formatdate
 
-from .connections import HoldingWorker, bare_answer
+from .connections import HoldingWorker, bare_answer, receive
 from .framing import HEAD_LIMIT, expects_continue, has_body, head_end, request_body, request_line
 
 TOO_LARGE = bare_answer("431 Request Header Fields Too Large")
@@ -92,12 +92,9 @@ class Worker(HoldingWorker):
         self.wait_for_more(conn)
 
     def read_request(self, conn, _sock=None) -> None:
-        try:
-            data = conn.sock.recv(HEAD_LIMIT)
-        except (BlockingIOError, InterruptedError):
+        data = receive(conn, HEAD_LIMIT)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self.close_held(conn)
             return
