@@ -2,7 +2,7 @@
 (logs, errors, token checks, revoked sessions from an HTTP feed), on a real JWKS over HTTP."""
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -54,14 +54,6 @@ def create_kit_app(environ: dict[str, str], feed_url: str) -> Flask:
         raise RuntimeError("a secret detail")
 
     return app
-
-
-@pytest.fixture(scope="session")
-def revocation_feed() -> Iterator[RevocationFeed]:
-    """The feed of revoked sessions the suite's apps read: nothing revoked."""
-    feed = RevocationFeed()
-    yield feed
-    feed.close()
 
 
 @pytest.fixture(scope="session")

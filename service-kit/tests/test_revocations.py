@@ -3,26 +3,17 @@ tokens refused after the next read, the last good set kept while reads fail, and
 refused (503) past the staleness limit or before the first read."""
 
 import secrets
-from collections.abc import Iterator
 
 import pytest
 
 from service_kit.tokens.auth import start_fetching
 from service_kit.tokens.revocations import session_digest
 from support.processes import wait_until
-from support.tokens import RevocationFeed, user_claims
+from support.tokens import user_claims
 
 AUDIENCE = "kit-test"  # the kit app's audience (conftest.py)
 # Short, so that waits for a read end quickly.
 REFRESH = "1"
-
-
-@pytest.fixture
-def feed() -> Iterator[RevocationFeed]:
-    """A feed of this test's own, read by this test's app alone."""
-    server = RevocationFeed()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -47,12 +38,16 @@ def test_a_session_is_named_by_the_sha256_of_its_id():
     )
 
 
-def test_a_token_of_a_revoked_session_is_refused_after_the_next_read(make_app, feed, session_token):
-    client = make_app(FEED_URL=feed.url, REVOCATION_REFRESH_SECONDS=REFRESH).test_client()
+def test_a_token_of_a_revoked_session_is_refused_after_the_next_read(
+    make_app, own_revocation_feed, session_token
+):
+    client = make_app(
+        FEED_URL=own_revocation_feed.url, REVOCATION_REFRESH_SECONDS=REFRESH
+    ).test_client()
     ended, other = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     assert client.get("/user", headers=session_token(ended)).status_code == 200
 
-    feed.revoke(ended)
+    own_revocation_feed.revoke(ended)
 
     refused = status_becomes(client, session_token(ended), 401, within=5)
     assert refused.mimetype == "application/problem+json"
@@ -62,44 +57,48 @@ def test_a_token_of_a_revoked_session_is_refused_after_the_next_read(make_app, f
 
 
 def test_the_revoked_sessions_are_read_in_the_background_before_any_token(
-    make_app, feed, user_auth
+    make_app, own_revocation_feed, user_auth
 ):
-    app = make_app(FEED_URL=feed.url)
+    app = make_app(FEED_URL=own_revocation_feed.url)
 
     start_fetching(app)
 
-    wait_until(lambda: feed.reads or None, 10, "the revoked sessions read")
+    wait_until(lambda: own_revocation_feed.reads or None, 10, "the revoked sessions read")
     assert app.test_client().get("/user", headers=user_auth).status_code == 200
 
 
-def test_a_failed_read_keeps_the_last_good_set(make_app, feed, session_token):
-    client = make_app(FEED_URL=feed.url, REVOCATION_REFRESH_SECONDS=REFRESH).test_client()
+def test_a_failed_read_keeps_the_last_good_set(make_app, own_revocation_feed, session_token):
+    client = make_app(
+        FEED_URL=own_revocation_feed.url, REVOCATION_REFRESH_SECONDS=REFRESH
+    ).test_client()
     ended, other = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    feed.revoke(ended)
+    own_revocation_feed.revoke(ended)
     status_becomes(client, session_token(ended), 401)
 
-    feed.status = 503
-    failed_from = feed.reads
-    wait_until(lambda: feed.reads >= failed_from + 2 or None, 10, "two failed reads")
+    own_revocation_feed.status = 503
+    failed_from = own_revocation_feed.reads
+    wait_until(lambda: own_revocation_feed.reads >= failed_from + 2 or None, 10, "two failed reads")
 
     assert client.get("/user", headers=session_token(ended)).status_code == 401
     assert client.get("/user", headers=session_token(other)).status_code == 200
 
 
 def test_past_the_staleness_limit_user_tokens_fail_closed_until_a_read_succeeds(
-    make_app, feed, user_auth
+    make_app, own_revocation_feed, user_auth
 ):
     client = make_app(
-        FEED_URL=feed.url, REVOCATION_REFRESH_SECONDS=REFRESH, REVOCATION_MAX_STALENESS_SECONDS="2"
+        FEED_URL=own_revocation_feed.url,
+        REVOCATION_REFRESH_SECONDS=REFRESH,
+        REVOCATION_MAX_STALENESS_SECONDS="2",
     ).test_client()
     assert client.get("/user", headers=user_auth).status_code == 200
 
-    feed.status = 503
+    own_revocation_feed.status = 503
     closed = status_becomes(client, user_auth, 503)
 
     assert closed.mimetype == "application/problem+json"
     assert closed.headers["Retry-After"] == "1"
-    feed.status = 200
+    own_revocation_feed.status = 200
     status_becomes(client, user_auth, 200)
 
 

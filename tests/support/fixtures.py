@@ -6,7 +6,7 @@ import pytest
 
 from support.processes import free_port
 from support.stack import stack  # noqa: F401  (the whole system, for system and browser tests)
-from support.tokens import JwksServer, SigningKey
+from support.tokens import JwksServer, RevocationFeed, SigningKey
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +19,22 @@ def jwks(signing_key: SigningKey) -> Iterator[JwksServer]:
     server = JwksServer([signing_key])
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def revocation_feed() -> Iterator[RevocationFeed]:
+    """user-service's feed of revoked sessions as the unit suites' apps read it: nothing revoked."""
+    feed = RevocationFeed()
+    yield feed
+    feed.close()
+
+
+@pytest.fixture
+def own_revocation_feed() -> Iterator[RevocationFeed]:
+    """A feed of revoked sessions of this test's own, read by this test's app alone."""
+    feed = RevocationFeed()
+    yield feed
+    feed.close()
 
 
 # The database backends every database test runs on.

@@ -27,14 +27,6 @@ def database_url(backend: str, tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def revocation_feed() -> Iterator[RevocationFeed]:
-    """user-service's feed of revoked sessions, as the suite's apps read it: nothing revoked."""
-    feed = RevocationFeed()
-    yield feed
-    feed.close()
-
-
-@pytest.fixture(scope="session")
 def make_app(
     database_url: str, jwks: JwksServer, revocation_feed: RevocationFeed
 ) -> Callable[..., Flask]:

@@ -3,24 +3,15 @@ user-service's feed at USER_SERVICE_URL, and nothing is let through without it (
 go, the kit's tests say: service-kit/tests/test_revocations.py)."""
 
 import secrets
-from collections.abc import Iterator
 
 import pytest
 
 from support.processes import wait_until
-from support.tokens import RevocationFeed, user_claims
+from support.tokens import user_claims
 from todo_service.config import SERVICE_NAME
 
 # Short, so that waits for a read end quickly.
 REFRESH = "1"
-
-
-@pytest.fixture
-def feed() -> Iterator[RevocationFeed]:
-    """A feed of this test's own, read by this test's app alone."""
-    server = RevocationFeed()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -41,12 +32,16 @@ def status_becomes(client, headers, status: int, within: float = 10):
     return wait_until(answered, within, f"GET /todos answering {status}", interval=0.1)
 
 
-def test_a_token_of_a_revoked_session_is_refused_after_the_next_read(make_app, feed, session_token):
-    client = make_app(USER_SERVICE_URL=feed.url, REVOCATION_REFRESH_SECONDS=REFRESH).test_client()
+def test_a_token_of_a_revoked_session_is_refused_after_the_next_read(
+    make_app, own_revocation_feed, session_token
+):
+    client = make_app(
+        USER_SERVICE_URL=own_revocation_feed.url, REVOCATION_REFRESH_SECONDS=REFRESH
+    ).test_client()
     ended, other = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     assert client.get("/todos", headers=session_token(ended)).status_code == 200
 
-    feed.revoke(ended)
+    own_revocation_feed.revoke(ended)
 
     refused = status_becomes(client, session_token(ended), 401, within=5)
     assert refused.mimetype == "application/problem+json"
