@@ -12,8 +12,10 @@ def pytest_xdist_make_scheduler(config, log):
 
     from support.fixtures import BACKENDS
 
-    if config.getoption("dist") in ("load", "worksteal"):
-        return None  # asked for by name: test by test (`make test-fast`: the unit suites only)
+    # Only for --dist loadscope (scripts/test.sh asks for it): xdist turns a bare `-n 4` into
+    # --dist load, and `make test-fast` asks for load by name (test by test, the unit suites).
+    if config.getoption("dist") != "loadscope":
+        return None
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
